@@ -1,0 +1,55 @@
+export {
+  PRESSURE_LEVELS,
+  PRESSURE_MODES,
+  PRESSURE_STATES,
+  compareLevels,
+  isPressureLevel,
+  isPressureMode,
+  levelIndex,
+  stateRank,
+} from './levels';
+export type { PressureLevel, PressureMode, PressureState } from './levels';
+export {
+  VMPRESSURE_CRITICAL_PRIORITY,
+  VMPRESSURE_LEVEL_CRITICAL,
+  VMPRESSURE_LEVEL_MEDIUM,
+  VMPRESSURE_WINDOW,
+  levelForPercent,
+  vmpressureLevel,
+  vmpressurePercent,
+} from './vmpressure';
+export { createEngine, normalizePath } from './engine';
+export type { EngineOptions, PressureEngine, PressureEvent, PressureNode } from './engine';
+export { DEFAULT_QUIET_MS, PressureMonitor } from './monitor';
+export type { ListenOptions, MonitorOptions } from './monitor';
+export { MemshedError } from './errors';
+export type { MemshedErrorKind, MemshedErrorOptions } from './errors';
+export { Logger, consoleLogger, silentLogger } from './logger';
+export { loopScheduler } from './scheduler';
+export { didYouMean, editDistance, knownNamesHint } from './suggest';
+export {
+  ContainerContributionProvider,
+  bindContributionProvider,
+  contributionProviderId,
+} from './contribution-provider';
+export type { ContributionProvider } from './contribution-provider';
+export {
+  PressureSourceFactory,
+  SheddingActionFactory,
+  formatIssuePath,
+  noOptions,
+  validateOptions,
+} from './plugin';
+export type {
+  ActionContext,
+  ActionOutcome,
+  ActionResult,
+  OptionsSchema,
+  PluginDescriptor,
+  PressureSink,
+  PressureSource,
+  SheddingAction,
+  SourceAvailability,
+} from './plugin';
+export { PressureEngineService, SchedulerService, createMemshed } from './memshed';
+export type { Memshed, MemshedOptions, SourceSpec, SourceStatus } from './memshed';

@@ -1,0 +1,84 @@
+import { ContainerModule, injectable } from 'inversify';
+import { firstValueFrom, take, toArray } from 'rxjs';
+import { MemshedError } from './errors';
+import { createMemshed } from './memshed';
+import { PressureSourceFactory, noOptions, type PressureSink, type PressureSource } from './plugin';
+import { FakeSource, ManualScheduler } from './testing';
+
+@injectable()
+class CountingSourceFactory implements PressureSourceFactory<Record<string, never>> {
+  readonly id = 'counting';
+  readonly description = 'counts starts and stops';
+  readonly optionsSchema = noOptions;
+  static starts = 0;
+  static stops = 0;
+  create(): PressureSource {
+    return {
+      id: 'counting',
+      availability: () => ({ available: true }),
+      start: (_sink: PressureSink) => void CountingSourceFactory.starts++,
+      stop: () => void CountingSourceFactory.stops++,
+    };
+  }
+}
+
+const countingModule = new ContainerModule(({ bind }) => {
+  bind(CountingSourceFactory).toSelf().inSingletonScope();
+  bind(PressureSourceFactory).toService(CountingSourceFactory);
+});
+
+describe('createMemshed', () => {
+  it('resolves sources by plugin id through container modules, starts and stops them', async () => {
+    const memshed = await createMemshed({ modules: [countingModule], sources: [{ use: 'counting' }] });
+    expect(memshed.sources.map((s) => [s.id, s.state])).toEqual([['counting', 'running']]);
+    expect(CountingSourceFactory.starts).toBe(1);
+    await memshed.stop();
+    await memshed.stop();
+    expect(CountingSourceFactory.stops).toBe(1);
+    expect(memshed.sources[0].state).toBe('stopped');
+  });
+
+  it('rejects an unknown source id with the key path and a suggestion', async () => {
+    const attempt = createMemshed({ modules: [countingModule], sources: [{ use: 'countign' }] });
+    await expect(attempt).rejects.toThrow(
+      "sources[0].use: unknown source 'countign'. Known: counting. Did you mean 'counting'?",
+    );
+    await expect(attempt).rejects.toMatchObject({ kind: 'unknown-plugin' });
+    await attempt.catch((error: unknown) => expect(MemshedError.is(error, 'unknown-plugin')).toBe(true));
+  });
+
+  it('rejects invalid options with the key path', async () => {
+    await expect(
+      createMemshed({ modules: [countingModule], sources: [{ use: 'counting', with: { x: 1 } }] }),
+    ).rejects.toThrow('sources[0].with: this plugin takes no options');
+  });
+
+  it('feeds events from a source to the monitor and recovers to normal', async () => {
+    const scheduler = new ManualScheduler();
+    const fake = new FakeSource();
+    const memshed = await createMemshed({ sources: [fake], scheduler, recovery: { quiet: 1000 } });
+    const states = firstValueFrom(memshed.level$.pipe(take(3), toArray()));
+    fake.signal('medium', '/app');
+    scheduler.flush();
+    scheduler.advanceBy(1000);
+    scheduler.advanceBy(1000);
+    expect(await states).toEqual(['normal', 'medium', 'low']);
+    await memshed.stop();
+    expect(fake.running).toBe(false);
+  });
+
+  it('reports an unavailable source on errors$ and starts the others', async () => {
+    const errors: MemshedError[] = [];
+    const broken = new FakeSource('broken', { available: false, reason: 'no kernel', hint: 'use another' });
+    const fine = new FakeSource('fine');
+    const memshed = await createMemshed({ sources: [broken, fine] });
+    memshed.errors$.subscribe((e) => errors.push(e));
+    expect(memshed.sources.map((s) => s.state)).toEqual(['unavailable', 'running']);
+    expect(memshed.sources[0].error?.message).toBe(
+      "Source 'broken' is unavailable: no kernel. Fix: use another",
+    );
+    fine.fail(new Error('boom'));
+    expect(errors.map((e) => [e.kind, e.message])).toEqual([['source-failed', "Source 'fine' failed: boom"]]);
+    await memshed.stop();
+  });
+});

@@ -1,0 +1,264 @@
+import 'reflect-metadata';
+import { Container, ContainerModule } from 'inversify';
+import type { Observable, SchedulerLike } from 'rxjs';
+import {
+  bindContributionProvider,
+  contributionProviderId,
+  type ContributionProvider,
+} from './contribution-provider';
+import { createEngine, type PressureEngine, type PressureEvent } from './engine';
+import { MemshedError } from './errors';
+import type { PressureLevel, PressureState } from './levels';
+import { Logger, silentLogger } from './logger';
+import { PressureMonitor, type ListenOptions, type MonitorOptions } from './monitor';
+import {
+  PressureSourceFactory,
+  SheddingActionFactory,
+  validateOptions,
+  type PressureSink,
+  type PressureSource,
+  type SourceAvailability,
+} from './plugin';
+import { loopScheduler } from './scheduler';
+import { knownNamesHint } from './suggest';
+
+/** Service id of the engine in the container. */
+export const PressureEngineService = Symbol('PressureEngine');
+/** Service id of the scheduler in the container. */
+export const SchedulerService = Symbol('Scheduler');
+
+/** A source named by plugin id, with its options, as in config: `{ use: 'psi', with: {...} }`. */
+export interface SourceSpec {
+  /** The plugin id. */
+  readonly use: string;
+  /** The plugin's options, validated by its schema. */
+  readonly with?: unknown;
+}
+
+/** Options of {@link createMemshed}. */
+export interface MemshedOptions {
+  /** Plugin modules: each binds source and action factories (and whatever else they need). */
+  readonly modules?: readonly ContainerModule[];
+  /** The sources to start: plugin specs resolved through the loaded modules, or ready instances. */
+  readonly sources?: readonly (SourceSpec | PressureSource)[];
+  /** Recovery and re-notification of `level$`. */
+  readonly recovery?: MonitorOptions;
+  /** The engine window in pages (default 512, the kernel's). */
+  readonly window?: number;
+  /** Time and work scheduling; tests pass a TestScheduler. */
+  readonly scheduler?: SchedulerLike;
+  /** Where to log. Default: silent. */
+  readonly logger?: Logger;
+}
+
+/** A started source and how it is doing. */
+export interface SourceStatus {
+  /** The plugin id. */
+  readonly id: string;
+  /** `running`, `unavailable` (availability said no), `failed` (start threw), `stopped`. */
+  readonly state: 'running' | 'unavailable' | 'failed' | 'stopped';
+  /** Availability as reported at start. */
+  readonly availability: SourceAvailability;
+  /** Why it is not running, when it is not. */
+  readonly error?: MemshedError;
+}
+
+/** A running memshed: the engine, the monitor, the started sources, and a clean stop. */
+export interface Memshed {
+  /** The inversify container holding every service and plugin. */
+  readonly container: Container;
+  /** The vmpressure engine all sources feed. */
+  readonly engine: PressureEngine;
+  /** The monitor: events, state, listeners, errors. */
+  readonly monitor: PressureMonitor;
+  /** Shorthand for `monitor.events$`. */
+  readonly events$: Observable<PressureEvent>;
+  /** Shorthand for `monitor.level$`. */
+  readonly level$: Observable<PressureState>;
+  /** Shorthand for `monitor.errors$`. */
+  readonly errors$: Observable<MemshedError>;
+  /** The sources and their state. */
+  readonly sources: readonly SourceStatus[];
+  /** Shorthand for `monitor.listen()`. */
+  listen(level: PressureLevel, options?: ListenOptions): Observable<PressureEvent>;
+  /** Stops every source, releases every fd, timer and subscription, completes every stream. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Builds the container from core services and plugin modules, resolves and starts the sources,
+ * and returns the running memshed. A source that is unavailable or fails to start is reported on
+ * `errors$` and in the log; the others run. Bad specs (unknown id, invalid options) reject with a
+ * MemshedError naming the key path, before anything starts.
+ *
+ * @example
+ * const memshed = await createMemshed({ modules: [psiModule], sources: [{ use: 'psi' }] });
+ * memshed.level$.subscribe((state) => console.log(state));
+ * await memshed.stop();
+ */
+export async function createMemshed(options: MemshedOptions = {}): Promise<Memshed> {
+  const scheduler = options.scheduler ?? loopScheduler;
+  const logger = options.logger ?? silentLogger;
+  const engine = createEngine({ window: options.window, scheduler });
+  const monitor = new PressureMonitor(engine, options.recovery);
+
+  const container = new Container();
+  container.bind(Logger).toConstantValue(logger);
+  container.bind(SchedulerService).toConstantValue(scheduler);
+  container.bind(PressureEngineService).toConstantValue(engine);
+  container.bind(PressureMonitor).toConstantValue(monitor);
+  container.load(
+    ...[
+      // The extension points' providers live in the root container.
+      ...coreModules(),
+      ...(options.modules ?? []),
+    ],
+  );
+
+  const factories = container
+    .get<ContributionProvider<PressureSourceFactory>>(contributionProviderId(PressureSourceFactory))
+    .getContributions();
+  const sources = (options.sources ?? []).map((spec, index) => resolveSource(spec, index, factories));
+
+  const statuses: SourceStatus[] = [];
+  const running: PressureSource[] = [];
+  for (const source of sources) {
+    const status = await startSource(source, engine, monitor, logger);
+    statuses.push(status);
+    if (status.state === 'running') running.push(source);
+  }
+
+  let stopped: Promise<void> | undefined;
+  return {
+    container,
+    engine,
+    monitor,
+    events$: monitor.events$,
+    level$: monitor.level$,
+    errors$: monitor.errors$,
+    get sources() {
+      return statuses;
+    },
+    listen: (level, listenOptions) => monitor.listen(level, listenOptions),
+    stop() {
+      stopped ??= (async () => {
+        for (const source of running.reverse()) {
+          try {
+            await source.stop();
+          } catch (error) {
+            const failure = MemshedError.from(error, 'source-failed', `Source '${source.id}' failed to stop`);
+            logger.error(failure.message);
+            monitor.reportError(failure);
+          }
+          const index = statuses.findIndex((s) => s.id === source.id && s.state === 'running');
+          if (index >= 0) statuses[index] = { ...statuses[index], state: 'stopped' };
+        }
+        engine.dispose();
+        monitor.dispose();
+        await container.unbindAllAsync();
+      })();
+      return stopped;
+    },
+  };
+}
+
+function coreModules(): ContainerModule[] {
+  // The providers are bound once, in the root container, before plugins bind contributions.
+  return [
+    new ContainerModule(({ bind }) => {
+      bindContributionProvider(bind, PressureSourceFactory);
+      bindContributionProvider(bind, SheddingActionFactory);
+    }),
+  ];
+}
+
+function isSource(spec: SourceSpec | PressureSource): spec is PressureSource {
+  return typeof (spec as PressureSource).start === 'function';
+}
+
+function resolveSource(
+  spec: SourceSpec | PressureSource,
+  index: number,
+  factories: readonly PressureSourceFactory[],
+): PressureSource {
+  if (isSource(spec)) return spec;
+  const factory = factories.find((f) => f.id === spec.use);
+  if (!factory) {
+    throw new MemshedError(
+      'unknown-plugin',
+      `sources[${index}].use: unknown source '${spec.use}'. ${knownNamesHint(
+        spec.use,
+        factories.map((f) => f.id),
+      )}`,
+      { fix: 'name a loaded source plugin, or load its module', context: { path: `sources[${index}].use` } },
+    );
+  }
+  const validated = validateOptions(factory.optionsSchema, spec.with);
+  if (!validated.ok) {
+    const first = validated.issues[0];
+    const path = `sources[${index}].with${first.path ? '.' + first.path : ''}`;
+    throw new MemshedError('invalid-config', `${path}: ${first.message}`, {
+      context: { path, issues: validated.issues },
+    });
+  }
+  return factory.create(validated.value);
+}
+
+async function startSource(
+  source: PressureSource,
+  engine: PressureEngine,
+  monitor: PressureMonitor,
+  logger: Logger,
+): Promise<SourceStatus> {
+  const report = (error: MemshedError) => {
+    logger.error(error.message);
+    monitor.reportError(error);
+  };
+  let availability: SourceAvailability;
+  try {
+    availability = await source.availability();
+  } catch (error) {
+    availability = { available: false, reason: String(error), hint: 'see the error' };
+  }
+  if (!availability.available) {
+    const error = new MemshedError(
+      'unavailable',
+      `Source '${source.id}' is unavailable: ${availability.reason}`,
+      {
+        fix: availability.hint,
+        context: { source: source.id },
+      },
+    );
+    logger.warn(error.message);
+    monitor.reportError(error);
+    return { id: source.id, state: 'unavailable', availability, error };
+  }
+  const sink: PressureSink = {
+    source: source.id,
+    scheduler: engine.scheduler,
+    logger,
+    node: (path) => engine.node(path, source.id),
+    error: (error, message) =>
+      report(
+        MemshedError.from(error, 'source-failed', message ?? `Source '${source.id}' failed`, {
+          context: { source: source.id },
+        }),
+      ),
+  };
+  try {
+    await source.start(sink);
+    logger.info(`source '${source.id}' started${availability.detail ? `: ${availability.detail}` : ''}`);
+    return { id: source.id, state: 'running', availability };
+  } catch (error) {
+    const failure = MemshedError.from(error, 'source-failed', `Source '${source.id}' failed to start`, {
+      context: { source: source.id },
+    });
+    report(failure);
+    try {
+      await source.stop();
+    } catch {
+      // It never started: nothing more to release or report.
+    }
+    return { id: source.id, state: 'failed', availability, error: failure };
+  }
+}

@@ -1,0 +1,3 @@
+export { FakeSource } from './fake-source';
+export { ManualScheduler } from './manual-scheduler';
+export { createTestScheduler } from './test-scheduler';
