@@ -53,3 +53,4 @@ export type {
 } from './plugin';
 export { PressureEngineService, SchedulerService, createMemshed } from './memshed';
 export type { Memshed, MemshedOptions, SourceSpec, SourceStatus } from './memshed';
+export * from './runner';
