@@ -51,6 +51,7 @@ export type {
   SheddingAction,
   SourceAvailability,
 } from './plugin';
-export { PressureEngineService, SchedulerService, createMemshed } from './memshed';
-export type { Memshed, MemshedOptions, SourceSpec, SourceStatus } from './memshed';
+export { PressureEngineService, SchedulerService, createMemshed, loadPlugins } from './memshed';
+export type { LoadedPlugins, Memshed, MemshedOptions, SourceSpec, SourceStatus } from './memshed';
 export * from './runner';
+export { formatDuration, parseDuration } from './duration';

@@ -102,22 +102,12 @@ export async function createMemshed(options: MemshedOptions = {}): Promise<Memsh
   const engine = createEngine({ window: options.window, scheduler });
   const monitor = new PressureMonitor(engine, options.recovery);
 
-  const container = new Container();
+  const { container, sources: factories } = loadPlugins(options.modules ?? []);
   container.bind(Logger).toConstantValue(logger);
   container.bind(SchedulerService).toConstantValue(scheduler);
   container.bind(PressureEngineService).toConstantValue(engine);
   container.bind(PressureMonitor).toConstantValue(monitor);
-  container.load(
-    ...[
-      // The extension points' providers live in the root container.
-      ...coreModules(),
-      ...(options.modules ?? []),
-    ],
-  );
 
-  const factories = container
-    .get<ContributionProvider<PressureSourceFactory>>(contributionProviderId(PressureSourceFactory))
-    .getContributions();
   const sources = (options.sources ?? []).map((spec, index) => resolveSource(spec, index, factories));
 
   const statuses: SourceStatus[] = [];
@@ -159,6 +149,32 @@ export async function createMemshed(options: MemshedOptions = {}): Promise<Memsh
       })();
       return stopped;
     },
+  };
+}
+
+/** The plugins a set of modules provides, and the container they were loaded into. */
+export interface LoadedPlugins {
+  /** The container with the extension points' providers and the modules loaded. */
+  readonly container: Container;
+  /** Every source factory the modules bound, in binding order. */
+  readonly sources: readonly PressureSourceFactory[];
+  /** Every action factory the modules bound, in binding order. */
+  readonly actions: readonly SheddingActionFactory[];
+}
+
+/**
+ * Loads plugin modules into a new container and lists the factories they provide, without
+ * creating or starting anything (what `memshed plugins` and `memshed doctor` need).
+ */
+export function loadPlugins(modules: readonly ContainerModule[]): LoadedPlugins {
+  const container = new Container();
+  container.load(...coreModules(), ...modules);
+  const provider = <T>(point: symbol) =>
+    container.get<ContributionProvider<T>>(contributionProviderId(point)).getContributions();
+  return {
+    container,
+    sources: provider<PressureSourceFactory>(PressureSourceFactory),
+    actions: provider<SheddingActionFactory>(SheddingActionFactory),
   };
 }
 

@@ -1,0 +1,120 @@
+import {
+  MemshedError,
+  consoleLogger,
+  createMemshed,
+  parseDuration,
+  silentLogger,
+  validateOptions,
+  type SourceSpec,
+} from '@memshed/core';
+import { Option, type Command } from 'commander';
+import { builtinModules, loadBuiltinPlugins } from '../builtin-plugins';
+import { ExitCode } from '../exit-codes';
+import { eventToJson, eventToText } from '../format';
+import { writeLine, type CliIo } from '../io';
+import { defaultSourceId, diagnoseSources } from './doctor';
+
+interface WatchOptions {
+  source: string[];
+  cgroup?: string;
+  json?: boolean;
+  for?: string;
+  count?: string;
+  verbose?: boolean;
+}
+
+/** `memshed watch [--source ID]... [--cgroup PATH] [--json]`: live pressure events. */
+export function registerWatch(program: Command, io: CliIo, setExit: (code: ExitCode) => void): void {
+  program
+    .command('watch')
+    .description('print pressure events live, from the best source here or the ones named')
+    .addOption(
+      new Option('-s, --source <id>', 'a source to watch (repeatable); default: the best available')
+        .argParser((value: string, previous: string[]) => [...previous, value])
+        .default([]),
+    )
+    .option(
+      '--cgroup <path>',
+      "the cgroup to watch, for sources that take one ('self' or a path below the mount)",
+    )
+    .option('--json', 'one JSON object per line: {"time","level","scope","source",...}')
+    .option('--for <duration>', 'stop after this long (e.g. 30s); default: until Ctrl-C')
+    .option('--count <n>', 'stop after this many events')
+    .option('-v, --verbose', 'log what sources do, to stderr')
+    .action(async (options: WatchOptions) => setExit(await watch(options, io)));
+}
+
+async function watch(options: WatchOptions, io: CliIo): Promise<ExitCode> {
+  const duration = options.for === undefined ? undefined : parseDuration(options.for);
+  const count = options.count === undefined ? undefined : Number(options.count);
+  if (count !== undefined && !(Number.isInteger(count) && count > 0)) {
+    throw new MemshedError('invalid-argument', `--count must be a positive integer, got '${options.count}'`);
+  }
+  const specs = await chooseSources(options);
+  const memshed = await createMemshed({
+    modules: builtinModules(),
+    sources: specs,
+    logger: options.verbose ? consoleLogger('debug') : silentLogger,
+  });
+  const running = memshed.sources.filter((s) => s.state === 'running');
+  for (const status of memshed.sources) {
+    if (status.state !== 'running') writeLine(io.stderr, `memshed: ${status.error?.message ?? status.id}`);
+  }
+  if (running.length === 0) {
+    await memshed.stop();
+    writeLine(io.stderr, 'memshed: no source could start; run `memshed doctor` to see why.');
+    return ExitCode.Failure;
+  }
+  const what = running.map((s) =>
+    s.availability.available && s.availability.detail ? `${s.id} (${s.availability.detail})` : s.id,
+  );
+  writeLine(
+    io.stderr,
+    `memshed: watching ${what.join(', ')}${duration === undefined ? '; Ctrl-C to stop' : ''}`,
+  );
+
+  let seen = 0;
+  return new Promise<ExitCode>((resolve) => {
+    const finish = (code: ExitCode) => {
+      subscription.unsubscribe();
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      if (timer) clearTimeout(timer);
+      void memshed.stop().then(() => resolve(code));
+    };
+    const onSignal = () => finish(ExitCode.Ok);
+    const subscription = memshed.events$.subscribe((event) => {
+      writeLine(io.stdout, options.json ? eventToJson(event) : eventToText(event));
+      if (count !== undefined && ++seen >= count) finish(ExitCode.Ok);
+    });
+    subscription.add(memshed.errors$.subscribe((error) => writeLine(io.stderr, `memshed: ${error.message}`)));
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    const timer = duration === undefined ? undefined : setTimeout(() => finish(ExitCode.Ok), duration);
+  });
+}
+
+async function chooseSources(options: WatchOptions): Promise<SourceSpec[]> {
+  const { sources } = loadBuiltinPlugins();
+  let ids = options.source;
+  if (ids.length === 0) {
+    const chosen = defaultSourceId(await diagnoseSources(sources));
+    if (!chosen) {
+      throw new MemshedError('unavailable', 'No pressure source is available on this machine', {
+        fix: 'run `memshed doctor` to see why, or `memshed simulate` for a simulated machine',
+      });
+    }
+    ids = [chosen];
+  }
+  return ids.map((id) => {
+    if (options.cgroup === undefined) return { use: id };
+    const factory = sources.find((f) => f.id === id);
+    const withCgroup = { cgroup: options.cgroup };
+    if (factory && !validateOptions(factory.optionsSchema, withCgroup).ok) {
+      throw new MemshedError('invalid-argument', `--cgroup does not apply to source '${id}'`, {
+        fix: 'drop --cgroup, or watch a source that takes a cgroup (cgroup-v1, psi, vmstat, system)',
+      });
+    }
+    return { use: id, with: withCgroup };
+  });
+}
