@@ -138,13 +138,14 @@ export interface SheddingActionFactory<TOptions = unknown> extends PluginDescrip
 
 /**
  * Validates `input` against a plugin's schema synchronously, returning the output or the issues
- * with their key paths (relative to the options object).
+ * with their key paths (relative to the options object). `undefined` is validated as `{}`.
  */
 export function validateOptions<T>(
   schema: OptionsSchema<T>,
   input: unknown,
 ): { ok: true; value: T } | { ok: false; issues: { path: string; message: string }[] } {
-  const result = schema['~standard'].validate(input);
+  // An omitted `with:` means "all defaults".
+  const result = schema['~standard'].validate(input === undefined ? {} : input);
   if (result instanceof Promise) {
     throw new TypeError('memshed plugin option schemas must validate synchronously');
   }
