@@ -75,7 +75,11 @@ async function watch(options: WatchOptions, io: CliIo): Promise<ExitCode> {
 
   let seen = 0;
   return new Promise<ExitCode>((resolve) => {
+    // Sources never keep a process alive by themselves (they unref); `watch` is the process, so
+    // it holds the event loop open until it is done.
+    const keepAlive = setInterval(() => undefined, 2 ** 30);
     const finish = (code: ExitCode) => {
+      clearInterval(keepAlive);
       subscription.unsubscribe();
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);

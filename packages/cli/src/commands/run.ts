@@ -1,0 +1,272 @@
+import {
+  consoleLogger,
+  formatDuration,
+  parseDuration,
+  silentLogger,
+  type ActionRunRecord,
+  type MemshedError,
+} from '@memshed/core';
+import {
+  ConfigError,
+  createMemshedFromConfig,
+  loadConfig,
+  type ConfiguredMemshed,
+  type LoadedConfig,
+  type PolicyDecision,
+} from '@memshed/config';
+import type { Command } from 'commander';
+import { ExitCode } from '../exit-codes';
+import { writeLine, type CliIo } from '../io';
+import { reportConfigError } from './validate';
+
+interface RunOptions {
+  config?: string;
+  dryRun?: boolean;
+  safe?: boolean;
+  json?: boolean;
+  for?: string;
+  grace: string;
+  verbose?: boolean;
+}
+
+/** The signals `memshed run` stops on. */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+
+/**
+ * `memshed run [--config FILE] [--dry-run] [--json]`: starts the config's sources, applies its
+ * policies and logs each decision until SIGINT or SIGTERM; then stops the policies, gives running
+ * actions `--grace` to finish, cancels the rest through their signal, stops the sources and exits 0.
+ */
+export function registerRun(program: Command, io: CliIo, setExit: (code: ExitCode) => void): void {
+  program
+    .command('run')
+    .description(
+      'watch pressure and apply the policies of a config, logging each decision, until SIGINT/SIGTERM',
+    )
+    .option(
+      '-c, --config <file>',
+      'the config file; default: .memshedrc*, memshed.config.* or package.json "memshed", from here up',
+    )
+    .option('--dry-run', 'actions only report what they would do')
+    .option('--safe', 'only JSON and YAML configs and built-in plugins: run no code from the config')
+    .option('--json', 'one JSON object per line for each decision: {"time","type","policy",...}')
+    .option('--for <duration>', 'stop after this long (e.g. 30s); default: until SIGINT/SIGTERM')
+    .option(
+      '--grace <duration>',
+      'on stop, how long running actions may finish before they are cancelled',
+      '5s',
+    )
+    .option('-v, --verbose', 'log what sources and actions do, to stderr')
+    .action(async (options: RunOptions) => setExit(await run(options, io)));
+}
+
+async function run(options: RunOptions, io: CliIo): Promise<ExitCode> {
+  const duration = options.for === undefined ? undefined : parseDuration(options.for);
+  const grace = parseDuration(options.grace);
+  let loaded: LoadedConfig;
+  try {
+    loaded = await loadConfig({
+      ...(options.config === undefined ? {} : { config: options.config }),
+      safe: options.safe ?? false,
+    });
+  } catch (error) {
+    if (!ConfigError.isConfigError(error)) throw error;
+    reportConfigError(error, io, false);
+    return ExitCode.Usage;
+  }
+  const log = new DecisionLog(io, options.json ?? false);
+  const memshed = await createMemshedFromConfig({
+    loaded,
+    ...(options.dryRun ? { dryRun: true } : {}),
+    logger: options.verbose ? consoleLogger('debug') : silentLogger,
+  });
+  const dryRun = options.dryRun || loaded.dryRun;
+  log.started(loaded, memshed, dryRun);
+  if (!memshed.sources.some((status) => status.state === 'running')) {
+    await memshed.stop();
+    log.note('no source could start; run `memshed doctor` to see why');
+    return ExitCode.Failure;
+  }
+
+  return new Promise<ExitCode>((resolve) => {
+    // Sources and timers are unref'd (memshed never holds a host process open); the command does.
+    const keepAlive = setInterval(() => undefined, 1 << 30);
+    const subscription = memshed.decisions$.subscribe((decision) => log.decision(decision));
+    subscription.add(memshed.actions$.subscribe((record) => log.action(record)));
+    subscription.add(memshed.errors$.subscribe((error) => log.error(error)));
+    let stopping = false;
+    const stop = (reason: string) => {
+      if (stopping) {
+        // A second signal: do not wait for running actions.
+        memshed.policies.cancel(new Error(`memshed run: ${reason} while stopping`));
+        return;
+      }
+      stopping = true;
+      log.stopping(reason, memshed.policies.busy ? grace : 0);
+      if (timer) clearTimeout(timer);
+      void memshed.stop({ grace }).then(() => {
+        subscription.unsubscribe();
+        for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
+        clearInterval(keepAlive);
+        log.stopped();
+        resolve(ExitCode.Ok);
+      });
+    };
+    const onSignal = (signal: NodeJS.Signals) => stop(signal);
+    for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
+    const timer =
+      duration === undefined ? undefined : setTimeout(() => stop(`--for ${options.for}`), duration);
+  });
+}
+
+/** Writes what `memshed run` does: human lines, or one JSON object per line with `--json`. */
+class DecisionLog {
+  constructor(
+    private readonly io: CliIo,
+    private readonly json: boolean,
+  ) {}
+
+  started(config: LoadedConfig, memshed: ConfiguredMemshed, dryRun: boolean): void {
+    for (const status of memshed.sources) {
+      const detail =
+        status.state === 'running'
+          ? status.availability.available
+            ? status.availability.detail
+            : undefined
+          : status.error?.message;
+      this.emit(
+        { type: 'source', source: status.id, state: status.state, ...(detail ? { detail } : {}) },
+        `source   ${status.id}: ${status.state}${detail ? ` (${detail})` : ''}`,
+      );
+    }
+    const policies = config.policies.map((policy) => policy.name);
+    this.emit(
+      { type: 'started', config: config.file, policies, dryRun },
+      `running ${config.file}: ${policies.length} ${policies.length === 1 ? 'policy' : 'policies'}${policies.length ? ` (${policies.join(', ')})` : ''}${dryRun ? ', dry run' : ''}; SIGINT or SIGTERM to stop`,
+    );
+  }
+
+  decision(decision: PolicyDecision): void {
+    switch (decision.type) {
+      case 'armed':
+        return this.emit(
+          { type: 'armed', policy: decision.policy, state: decision.state, fireAt: iso(decision.at) },
+          `armed    ${decision.policy}: state ${decision.state}, fires at ${clock(decision.at)} if it holds`,
+          decision.time,
+        );
+      case 'disarmed':
+        return this.emit(
+          { type: 'disarmed', policy: decision.policy, state: decision.state },
+          `disarmed ${decision.policy}: state fell to ${decision.state}`,
+          decision.time,
+        );
+      case 'fired':
+        return this.emit(
+          {
+            type: 'fired',
+            policy: decision.policy,
+            state: decision.state,
+            heldForMs: decision.heldFor,
+            dryRun: decision.dryRun,
+            ...(decision.trigger
+              ? {
+                  trigger: {
+                    level: decision.trigger.level,
+                    scope: decision.trigger.scope,
+                    source: decision.trigger.source,
+                  },
+                }
+              : {}),
+          },
+          `fired    ${decision.policy}: state ${decision.state} held ${formatDuration(decision.heldFor)}${decision.trigger ? ` (last: ${decision.trigger.level} at ${decision.trigger.scope} from ${decision.trigger.source})` : ''}${decision.dryRun ? ', dry run' : ''}`,
+          decision.time,
+        );
+      case 'completed': {
+        const { chain } = decision;
+        const freed = chain.steps.reduce((sum, step) => sum + (step.freedBytes ?? 0), 0);
+        return this.emit(
+          {
+            type: 'completed',
+            policy: decision.policy,
+            ended: chain.ended,
+            ...(chain.stoppedBy ? { stoppedBy: chain.stoppedBy } : {}),
+            steps: chain.steps.length,
+            freedBytes: freed,
+            durationMs: chain.finishedAt - chain.startedAt,
+          },
+          `done     ${decision.policy}: ${chain.ended}${chain.stoppedBy ? ` by ${chain.stoppedBy}` : ''} after ${chain.steps.length} action(s), freed ${bytes(freed)} in ${formatDuration(chain.finishedAt - chain.startedAt)}`,
+          decision.time,
+        );
+      }
+    }
+  }
+
+  action(record: ActionRunRecord): void {
+    const what = record.status === 'skipped' ? `skipped (${record.skipped})` : record.status;
+    this.emit(
+      {
+        type: 'action',
+        ...(record.policy !== undefined ? { policy: record.policy } : {}),
+        action: record.action,
+        name: record.name,
+        status: record.status,
+        ...(record.skipped ? { skipped: record.skipped } : {}),
+        dryRun: record.dryRun,
+        durationMs: record.finishedAt - record.startedAt,
+        ...(record.freedBytes !== undefined
+          ? { freedBytes: record.freedBytes, estimated: record.estimated ?? false }
+          : {}),
+        ...(record.entries !== undefined ? { entries: record.entries } : {}),
+        ...(record.services ? { services: record.services } : {}),
+        ...(record.summary ? { summary: record.summary } : {}),
+        ...(record.errors.length ? { errors: record.errors.map((error) => error.message) } : {}),
+      },
+      `action   ${record.policy ?? '-'}: ${record.name} ${what}${record.freedBytes !== undefined ? `, freed ${record.estimated ? '~' : ''}${bytes(record.freedBytes)}` : ''}${record.summary ? `: ${record.summary}` : ''}${record.dryRun ? ' (dry run)' : ''}`,
+      record.finishedAt,
+    );
+  }
+
+  error(error: MemshedError): void {
+    if (this.json) this.emit({ type: 'error', kind: error.kind, message: error.message }, '');
+    else writeLine(this.io.stderr, `memshed: ${error.message}`);
+  }
+
+  note(message: string): void {
+    writeLine(this.io.stderr, `memshed: ${message}`);
+  }
+
+  stopping(reason: string, grace: number): void {
+    this.emit(
+      { type: 'stopping', reason, graceMs: grace },
+      `stopping (${reason})${grace > 0 ? `: running actions have ${formatDuration(grace)} to finish` : ''}`,
+    );
+  }
+
+  stopped(): void {
+    this.emit({ type: 'stopped' }, 'stopped');
+  }
+
+  private emit(fields: Record<string, unknown>, text: string, time = Date.now()): void {
+    if (this.json) writeLine(this.io.stdout, JSON.stringify({ time: iso(time), ...fields }));
+    else writeLine(this.io.stdout, `${clock(time)}  ${text}`);
+  }
+}
+
+function iso(time: number): string {
+  return new Date(time).toISOString();
+}
+
+function clock(time: number): string {
+  return iso(time).slice(11, 23);
+}
+
+function bytes(count: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = count;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${count} B` : `${value.toFixed(1)} ${units[unit]}`;
+}

@@ -1,0 +1,173 @@
+import {
+  ActionRunner,
+  SheddingActionFactory,
+  contributionProviderId,
+  createMemshed,
+  silentLogger,
+  type ActionRunRecord,
+  type ActionStep,
+  type ContributionProvider,
+  type Logger,
+  type Memshed,
+  type PressureSource,
+  type SheddingAction,
+} from '@memshed/core';
+import type { Observable, SchedulerLike } from 'rxjs';
+import { MemshedError } from '@memshed/core';
+import { loadConfig, type LoadConfigOptions, type LoadedConfig, type ResolvedAction } from './load-config';
+import { PolicyRunner, type CompiledPolicy, type PolicyDecision } from './policy-runner';
+
+/** Options of {@link createMemshedFromConfig}. */
+export interface ConfigMemshedOptions extends LoadConfigOptions {
+  /** A config already loaded with {@link loadConfig}; then nothing is read again. */
+  readonly loaded?: LoadedConfig;
+  /** Force every policy to dry-run (the CLI's `--dry-run`). Default: as the config says. */
+  readonly dryRun?: boolean;
+  /** Sources to start besides those of the config (e.g. a test's FakeSource). */
+  readonly extraSources?: readonly PressureSource[];
+  /** Time and work scheduling; tests pass a ManualScheduler or TestScheduler. */
+  readonly scheduler?: SchedulerLike;
+  /** Where to log. Default: silent. */
+  readonly logger?: Logger;
+}
+
+/** A memshed built from a config: the running memshed, its policies and their decisions. */
+export interface ConfiguredMemshed extends Memshed {
+  /** The config it was built from. */
+  readonly config: LoadedConfig;
+  /** The policies, running. */
+  readonly policies: PolicyRunner;
+  /** What the policies decided: armed, disarmed, fired, completed. */
+  readonly decisions$: Observable<PolicyDecision>;
+  /** Every action run's record (status, freed bytes, summary). */
+  readonly actions$: Observable<ActionRunRecord>;
+  /**
+   * Stops the policies (no new chain starts), waits up to `grace` ms for running chains and
+   * cancels the rest through their signals, then stops every source and releases everything.
+   * Default grace 0: running actions are cancelled at once. Idempotent.
+   */
+  stop(options?: { grace?: number }): Promise<void>;
+}
+
+/**
+ * Loads a config (discovered with cosmiconfig, a file, or an object), validates all of it before
+ * anything starts, starts its sources and attaches its policies. The same config runs in
+ * `memshed run`.
+ *
+ * @throws ConfigError naming the file, the key path and the fix, when the config is not valid.
+ *
+ * @example
+ * const memshed = await createMemshedFromConfig(); // .memshedrc.yaml, memshed.config.ts, ...
+ * memshed.decisions$.subscribe((d) => console.log(d.type, d.policy));
+ * process.on('SIGTERM', () => void memshed.stop({ grace: 5000 }));
+ */
+export async function createMemshedFromConfig(
+  options: ConfigMemshedOptions = {},
+): Promise<ConfiguredMemshed> {
+  const config = options.loaded ?? (await loadConfig(options));
+  const logger = options.logger ?? silentLogger;
+  const memshed = await createMemshed({
+    modules: config.modules,
+    sources: [
+      ...config.sources.map((source) => ({ use: source.use, with: source.with })),
+      ...(options.extraSources ?? []),
+    ],
+    recovery: {
+      quiet: config.recovery.quiet,
+      scope: config.recovery.scope,
+      ...(config.recovery.renotify !== undefined ? { renotify: config.recovery.renotify } : {}),
+    },
+    ...(options.scheduler ? { scheduler: options.scheduler } : {}),
+    logger,
+  });
+
+  let policies: PolicyRunner;
+  try {
+    // Actions come from the running container, so that they share its services (e.g. the
+    // registry of services that service-shutdown stops) with the application.
+    const factories = memshed.container
+      .get<ContributionProvider<SheddingActionFactory>>(contributionProviderId(SheddingActionFactory))
+      .getContributions();
+    const instances = new Map<string, SheddingAction>();
+    const stepOf = (action: ResolvedAction): ActionStep => {
+      const key = `${action.use}\u0000${stableJson(action.options)}`;
+      let instance = instances.get(key);
+      if (!instance) {
+        const factory = factories.find((f) => f.id === action.use);
+        if (!factory) {
+          throw new MemshedError(
+            'internal',
+            `Action '${action.use}' was resolved but is not bound in the container`,
+          );
+        }
+        // One instance per plugin and options: the runner never overlaps runs of one instance.
+        instance = factory.create(action.options);
+        instances.set(key, instance);
+      }
+      return {
+        action: instance,
+        name: action.name,
+        ...(action.timeout !== undefined ? { timeout: action.timeout } : {}),
+      };
+    };
+    const compiled: CompiledPolicy[] = config.policies.map((policy) => ({
+      name: policy.name,
+      level: policy.level,
+      for: policy.for,
+      ...(policy.scope !== undefined ? { scope: policy.scope } : {}),
+      ...(policy.cooldown !== undefined ? { cooldown: policy.cooldown } : {}),
+      ...(policy.dryRun !== undefined && options.dryRun !== true ? { dryRun: policy.dryRun } : {}),
+      steps: policy.do.map(stepOf),
+    }));
+    const runner = new ActionRunner({
+      scheduler: memshed.engine.scheduler,
+      logger,
+      state$: memshed.level$,
+      dryRun: options.dryRun ?? false,
+      timeout: config.actionTimeout,
+      onError: (error) => memshed.monitor.reportError(error),
+    });
+    policies = new PolicyRunner(compiled, {
+      monitor: memshed.monitor,
+      runner,
+      quiet: config.recovery.quiet,
+      dryRun: options.dryRun || config.dryRun,
+      logger,
+    });
+  } catch (error) {
+    await memshed.stop();
+    throw error;
+  }
+  policies.start();
+
+  let stopping: Promise<void> | undefined;
+  return {
+    container: memshed.container,
+    engine: memshed.engine,
+    monitor: memshed.monitor,
+    events$: memshed.events$,
+    level$: memshed.level$,
+    errors$: memshed.errors$,
+    get sources() {
+      return memshed.sources;
+    },
+    listen: (level, listenOptions) => memshed.listen(level, listenOptions),
+    config,
+    policies,
+    decisions$: policies.decisions$,
+    actions$: policies.runner.results$,
+    stop(stopOptions = {}) {
+      // Policies first (actions may use services of the container), then the sources.
+      stopping ??= policies.stop(stopOptions).then(() => memshed.stop());
+      return stopping;
+    },
+  };
+}
+
+function stableJson(value: unknown): string {
+  return JSON.stringify(value, (_key, inner: unknown) =>
+    inner && typeof inner === 'object' && !Array.isArray(inner)
+      ? Object.fromEntries(Object.entries(inner).sort(([a], [b]) => a.localeCompare(b)))
+      : inner,
+  );
+}

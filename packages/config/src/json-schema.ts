@@ -1,0 +1,150 @@
+import type { PressureSourceFactory, SheddingActionFactory } from '@memshed/core';
+import { z } from 'zod';
+import { configFileSchema, durationInputSchema } from './config-schema';
+import { isZodSchema } from './schema-issues';
+
+type JsonSchema = Record<string, unknown>;
+
+/** The plugins whose options the JSON Schema describes. */
+export interface SchemaPlugins {
+  readonly sources: readonly PressureSourceFactory[];
+  readonly actions: readonly SheddingActionFactory[];
+}
+
+/**
+ * The JSON Schema (draft-07, which editors support best) of a memshed config file, with every
+ * plugin's `with` options (zod schemas; others are left open), so that editors complete and check
+ * `.memshedrc.json` and `.memshedrc.yaml` that name it in `$schema`
+ * (`# yaml-language-server: $schema=...` for YAML).
+ */
+export function configJsonSchema(plugins: SchemaPlugins): JsonSchema {
+  const schema = toJson(configFileSchema, 'input');
+  const properties = schema.properties as Record<string, JsonSchema>;
+  const sources = properties.sources as { items: JsonSchema };
+  sources.items = withPlugins(sources.items, plugins.sources, 'source');
+  const policy = (properties.policies as { items: { properties: Record<string, { items: JsonSchema }> } })
+    .items;
+  policy.properties.do.items = withPlugins(policy.properties.do.items, plugins.actions, 'action');
+  return {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    title: 'memshed configuration',
+    ...withoutDialect(schema),
+    description:
+      'Pressure sources, recovery and shedding policies for memshed. Durations: 500ms, 5s, 2m, 1h. Levels: low, medium, critical.',
+  };
+}
+
+function toJson(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
+  return z.toJSONSchema(schema, {
+    target: 'draft-7',
+    io,
+    unrepresentable: 'any',
+    override: (context) => {
+      if (context.zodSchema === durationInputSchema) {
+        const description = context.jsonSchema.description;
+        for (const key of Object.keys(context.jsonSchema)) delete context.jsonSchema[key];
+        Object.assign(context.jsonSchema, {
+          anyOf: [
+            { type: 'string', pattern: '^\\s*\\d+(?:\\.\\d+)?\\s*(?:ms|s|m|h)\\s*$' },
+            { type: 'number', const: 0 },
+          ],
+          ...(description ? { description } : {}),
+          examples: ['500ms', '5s', '2m'],
+        });
+      }
+    },
+  }) as JsonSchema;
+}
+
+/** The `format` values of draft-07; zod also writes its own (`starts_with`), which validators refuse. */
+const STANDARD_FORMATS = new Set([
+  'date-time',
+  'date',
+  'time',
+  'email',
+  'idn-email',
+  'hostname',
+  'idn-hostname',
+  'ipv4',
+  'ipv6',
+  'uri',
+  'uri-reference',
+  'iri',
+  'iri-reference',
+  'uri-template',
+  'json-pointer',
+  'relative-json-pointer',
+  'regex',
+  'uuid',
+]);
+
+function withoutDialect(schema: JsonSchema): JsonSchema {
+  const { $schema: _dialect, ...rest } = schema;
+  return withStandardFormats(rest) as JsonSchema;
+}
+
+function withStandardFormats(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withStandardFormats);
+  if (typeof value !== 'object' || value === null) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, inner] of Object.entries(value)) {
+    if (key === 'format' && typeof inner === 'string' && !STANDARD_FORMATS.has(inner)) continue;
+    out[key] = withStandardFormats(inner);
+  }
+  return out;
+}
+
+function withPlugins(
+  entry: JsonSchema,
+  factories: readonly (PressureSourceFactory | SheddingActionFactory)[],
+  kind: 'source' | 'action',
+): JsonSchema {
+  const properties = { ...(entry.properties as Record<string, JsonSchema>) };
+  const ids = [...factories].map((factory) => factory.id).sort();
+  properties.use = {
+    description: properties.use?.description,
+    anyOf: [
+      ...(ids.length ? [{ enum: ids }] : []),
+      {
+        type: 'string',
+        pattern: '^(\\.{1,2}/|/|@)',
+        description: `A module path (./my-${kind}.js) or scoped package that exports a plugin.`,
+      },
+      ...(ids.length ? [] : [{ type: 'string' }]),
+    ],
+  };
+  const byId = [...factories].sort((a, b) => a.id.localeCompare(b.id));
+  return {
+    ...entry,
+    properties,
+    allOf: byId.map((factory) => ({
+      if: { properties: { use: { const: factory.id } }, required: ['use'] },
+      then: {
+        description: factory.description,
+        properties: { with: optionsJson(factory) },
+      },
+    })),
+  };
+}
+
+/**
+ * The JSON Schema (draft-07, input side: what config may write) of one plugin's options, with its
+ * description; an open schema when the plugin's options are not a zod schema.
+ */
+export function pluginOptionsJsonSchema(factory: PressureSourceFactory | SheddingActionFactory): JsonSchema {
+  return optionsJson(factory);
+}
+
+function optionsJson(factory: PressureSourceFactory | SheddingActionFactory): JsonSchema {
+  const schema = factory.optionsSchema;
+  if (!isZodSchema(schema))
+    return { description: `Options of ${factory.id} (not described by a JSON Schema).` };
+  try {
+    return {
+      description: `Options of ${factory.id}: ${factory.description}`,
+      ...withoutDialect(toJson(schema, 'input')),
+    };
+  } catch {
+    return { description: `Options of ${factory.id} (its schema cannot be written as JSON Schema).` };
+  }
+}

@@ -1,0 +1,459 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createMemshed, type MemshedError, type PressureEvent } from '@memshed/core';
+import { ManualScheduler } from '@memshed/core/testing';
+import type { NativeWatcher } from '@memshed/native';
+import systemSourceModule, {
+  CgroupV1Reader,
+  SystemSource,
+  SystemSourceFactory,
+  systemSourceOptionsSchema,
+} from './index';
+import type { SystemSourceEnvironment } from './system-source';
+import type { SystemSourceOptionsInput } from './system-source-options';
+
+const MiB = 1024 * 1024;
+const FIXTURES = path.join(__dirname, '__fixtures__');
+const V1_GROUP = 'sys/fs/cgroup/memory/process_api/test';
+const V2_GROUP = 'sys/fs/cgroup/system.slice/app.service';
+
+const roots: string[] = [];
+function copyFixture(name: string): string {
+  const root = mkdtempSync(path.join(tmpdir(), `memshed-system-${name}-`));
+  cpSync(path.join(FIXTURES, name), root, { recursive: true });
+  roots.push(root);
+  return root;
+}
+afterAll(() => roots.forEach((root) => rmSync(root, { recursive: true, force: true })));
+
+type FakeWatcher = NativeWatcher & { fire(): void };
+
+/** A machine made of a fixture tree and fakes the test drives. */
+function fakeEnvironment(overrides: Partial<SystemSourceEnvironment> = {}) {
+  const eventfds: FakeWatcher[] = [];
+  const fileWatches: { file: string; onChange: () => void; closed: boolean }[] = [];
+  const sysctl: string[] = [];
+  const environment: SystemSourceEnvironment = {
+    platform: 'linux',
+    process: { constrainedMemory: () => undefined, rss: () => 0 },
+    os: { totalmem: () => 16e9, freemem: () => 8e9 },
+    sysctl: async () => sysctl.shift() ?? '1',
+    eventfd: () => ({
+      available: true,
+      watch: (callback) => {
+        const state = { closed: false, paused: false };
+        const watcher: FakeWatcher = {
+          fd: 100 + eventfds.length,
+          get closed() {
+            return state.closed;
+          },
+          get paused() {
+            return state.paused;
+          },
+          close: () => void (state.closed = true),
+          ref: () => watcher,
+          unref: () => watcher,
+          pause: () => ((state.paused = true), watcher),
+          resume: () => ((state.paused = false), watcher),
+          fire: () => {
+            if (!state.paused && !state.closed) callback(1);
+          },
+        };
+        eventfds.push(watcher);
+        return watcher;
+      },
+    }),
+    watchFile: (file, onChange) => {
+      const watch = { file, onChange, closed: false };
+      fileWatches.push(watch);
+      return { close: () => void (watch.closed = true) };
+    },
+    ...overrides,
+  };
+  return { environment, eventfds, fileWatches, sysctl };
+}
+
+async function start(options: SystemSourceOptionsInput, environment: SystemSourceEnvironment) {
+  const scheduler = new ManualScheduler(0);
+  const warnings: string[] = [];
+  const logged: string[] = [];
+  const logger = {
+    debug: () => {},
+    info: () => {},
+    warn: (m: string) => warnings.push(m),
+    error: (m: string) => logged.push(m),
+  };
+  const source = new SystemSource(systemSourceOptionsSchema.parse(options), environment);
+  const memshed = await createMemshed({ sources: [source], scheduler, logger });
+  const events: PressureEvent[] = [];
+  const errors: MemshedError[] = [];
+  memshed.events$.subscribe((event) => events.push(event));
+  memshed.errors$.subscribe((error) => errors.push(error));
+  scheduler.flush();
+  const levels = () => events.map((e) => [e.scope, e.level, e.time]);
+  return { scheduler, source, memshed, events, errors, warnings, logged, levels };
+}
+
+function writeV1(root: string, usage: number, inactiveFile = 0): void {
+  const dir = path.join(root, V1_GROUP);
+  writeFileSync(path.join(dir, 'memory.usage_in_bytes'), `${usage}\n`);
+  const stat = readFileSync(path.join(dir, 'memory.stat'), 'utf8').replace(
+    /^total_inactive_file \d+$/m,
+    `total_inactive_file ${inactiveFile}`,
+  );
+  writeFileSync(path.join(dir, 'memory.stat'), stat);
+}
+
+describe(SystemSource, () => {
+  describe('.start (cgroup v1, event-driven)', () => {
+    it('arms usage thresholds at 75% and 85% of the limit and does not poll while below them', async () => {
+      const root = copyFixture('cgroup-v1');
+      const { environment, eventfds } = fakeEnvironment();
+      const { scheduler, source, events, memshed } = await start({ root, host: false }, environment);
+      expect(source.containerMode).toBe('eventfd');
+      expect(eventfds.map((w) => w.closed)).toEqual([false, false]);
+      expect(readFileSync(path.join(root, V1_GROUP, 'cgroup.event_control'), 'utf8')).toMatch(
+        new RegExp(`^101 \\d+ ${Math.round(0.85 * 256 * MiB)}$`),
+      );
+      expect(scheduler.pending).toBe(0); // nothing wakes the process
+      scheduler.advanceBy(60_000);
+      expect(events).toEqual([]);
+      await memshed.stop();
+      expect(eventfds.every((w) => w.closed)).toBe(true);
+    });
+
+    it('signals medium at <scope>/container when the kernel says usage crossed, follows while above, then rests', async () => {
+      const root = copyFixture('cgroup-v1');
+      const { environment, eventfds } = fakeEnvironment();
+      const { scheduler, levels, memshed } = await start({ root, host: false }, environment);
+      const reads = jest.spyOn(CgroupV1Reader.prototype, 'sample');
+      writeV1(root, 200 * MiB);
+      eventfds[0].fire();
+      scheduler.flush();
+      expect(levels()).toEqual([['/system/container', 'medium', 0]]);
+      expect(reads).toHaveBeenCalledTimes(1);
+      scheduler.advanceBy(500);
+      expect(reads).toHaveBeenCalledTimes(3); // following: read every 250 ms while above
+      // Polling above 75%: its crossings say nothing new; 85% still wakes the process at once.
+      expect(eventfds.map((w) => w.paused)).toEqual([true, false]);
+
+      writeV1(root, 230 * MiB); // past 85%: the kernel says so at once
+      eventfds[1].fire();
+      scheduler.flush();
+      expect(levels().slice(1)).toEqual([['/system/container', 'critical', 500]]);
+      expect(eventfds.map((w) => w.paused)).toEqual([true, true]);
+
+      scheduler.advanceBy(1000); // repeated every second while it holds
+      expect(levels().slice(2)).toEqual([['/system/container', 'critical', 1500]]);
+
+      writeV1(root, 100 * MiB);
+      scheduler.advanceBy(250);
+      reads.mockClear();
+      scheduler.advanceBy(10_000);
+      expect(reads).not.toHaveBeenCalled(); // back below: the kernel will say when it crosses again
+      expect(eventfds.map((w) => w.paused)).toEqual([false, false]);
+      reads.mockRestore();
+      await memshed.stop();
+    });
+
+    it('judges the working set: page cache alone does not alarm, but is followed', async () => {
+      const root = copyFixture('cgroup-v1');
+      const { environment, eventfds } = fakeEnvironment();
+      const { scheduler, events, memshed } = await start({ root, host: false }, environment);
+      writeV1(root, 230 * MiB, 100 * MiB); // usage 90%, working set 51%
+      eventfds[1].fire();
+      scheduler.flush();
+      expect(events).toEqual([]);
+      expect(scheduler.pending).toBe(1); // following
+      writeV1(root, 230 * MiB, 20 * MiB); // the cache was anonymous memory after all: 82%
+      scheduler.advanceBy(250);
+      expect(events.map((e) => e.level)).toEqual(['medium']);
+      await memshed.stop();
+    });
+
+    it('compares raw usage with measure: usage', async () => {
+      const root = copyFixture('cgroup-v1');
+      writeV1(root, 230 * MiB, 100 * MiB);
+      const { environment } = fakeEnvironment();
+      const { events, memshed } = await start(
+        { root, host: false, container: { measure: 'usage' } },
+        environment,
+      );
+      expect(events.map((e) => e.level)).toEqual(['critical']);
+      await memshed.stop();
+    });
+
+    it('re-arms when the limit moves', async () => {
+      const root = copyFixture('cgroup-v1');
+      const { environment, eventfds } = fakeEnvironment();
+      const { scheduler, memshed } = await start({ root, host: false }, environment);
+      const dir = path.join(root, V1_GROUP);
+      writeFileSync(path.join(dir, 'memory.limit_in_bytes'), String(128 * MiB));
+      writeFileSync(
+        path.join(dir, 'memory.stat'),
+        readFileSync(path.join(dir, 'memory.stat'), 'utf8').replace(
+          /^hierarchical_memory_limit \d+$/m,
+          `hierarchical_memory_limit ${128 * MiB}`,
+        ),
+      );
+      writeV1(root, 50 * MiB);
+      eventfds[0].fire();
+      scheduler.flush();
+      expect(eventfds.map((w) => w.closed)).toEqual([true, true, false, false]);
+      expect(readFileSync(path.join(dir, 'cgroup.event_control'), 'utf8')).toMatch(
+        new RegExp(` ${Math.round(0.85 * 128 * MiB)}$`),
+      );
+      await memshed.stop();
+    });
+
+    it('polls, and says why, where the native addon is unavailable', async () => {
+      const root = copyFixture('cgroup-v1');
+      const { environment } = fakeEnvironment({
+        eventfd: () => ({ available: false, reason: 'the addon is not built' }),
+      });
+      const { scheduler, source, events, warnings, memshed } = await start(
+        { root, host: false },
+        environment,
+      );
+      expect(source.containerMode).toBe('poll');
+      expect(warnings).toEqual([
+        "source 'system': native addon unavailable (the addon is not built); polling /process_api/test every 250 ms",
+      ]);
+      writeV1(root, 200 * MiB);
+      scheduler.advanceBy(250);
+      expect(events.map((e) => [e.level, e.time])).toEqual([['medium', 250]]);
+      await memshed.stop();
+      expect(scheduler.pending).toBe(0);
+    });
+
+    it('polls when asked to', async () => {
+      const root = copyFixture('cgroup-v1');
+      const { environment, eventfds } = fakeEnvironment();
+      const { source, scheduler, memshed } = await start(
+        { root, host: false, container: { notify: 'poll' } },
+        environment,
+      );
+      expect(source.containerMode).toBe('poll');
+      expect(eventfds).toEqual([]);
+      expect(scheduler.pending).toBe(1);
+      await memshed.stop();
+    });
+
+    it('reports the cgroup going away and stops watching it', async () => {
+      const root = copyFixture('cgroup-v1');
+      const { environment, eventfds } = fakeEnvironment();
+      const { scheduler, errors, memshed } = await start({ root, host: false }, environment);
+      rmSync(path.join(root, V1_GROUP), { recursive: true });
+      eventfds[0].fire(); // the kernel signals registrations when the group is removed
+      scheduler.flush();
+      expect(errors).toHaveLength(1);
+      expect(errors[0].message).toContain(
+        "Source 'system': cgroup /process_api/test is gone; stopped watching it",
+      );
+      expect(errors[0].message).toContain('ENOENT');
+      expect(eventfds.every((w) => w.closed)).toBe(true);
+      await memshed.stop();
+    });
+  });
+
+  describe('.start (cgroup v2)', () => {
+    it("polls memory.current against the parent's memory.max", async () => {
+      const root = copyFixture('cgroup-v2');
+      const { environment } = fakeEnvironment();
+      const { scheduler, source, levels, memshed } = await start({ root, host: false }, environment);
+      expect(source.containerMode).toBe('poll');
+      writeFileSync(path.join(root, V2_GROUP, 'memory.current'), String(250 * MiB));
+      scheduler.advanceBy(250);
+      expect(levels()).toEqual([['/system/container', 'critical', 250]]);
+      await memshed.stop();
+      expect(scheduler.pending).toBe(0);
+    });
+
+    it('signals critical at once on a new high, max or OOM event in memory.events', async () => {
+      const root = copyFixture('cgroup-v2');
+      const { environment, fileWatches } = fakeEnvironment();
+      const { scheduler, levels, memshed } = await start({ root, host: false }, environment);
+      expect(fileWatches.map((w) => w.file)).toEqual([path.join(root, V2_GROUP, 'memory.events')]);
+      writeFileSync(path.join(root, V2_GROUP, 'memory.events'), 'low 5\nhigh 0\nmax 0\noom 0\noom_kill 0\n');
+      fileWatches[0].onChange();
+      scheduler.flush();
+      expect(levels()).toEqual([]); // memory.low breaches are not pressure on the group
+      writeFileSync(path.join(root, V2_GROUP, 'memory.events'), 'low 5\nhigh 3\nmax 0\noom 0\noom_kill 0\n');
+      fileWatches[0].onChange();
+      scheduler.flush();
+      expect(levels()).toEqual([['/system/container', 'critical', 0]]);
+      await memshed.stop();
+      expect(fileWatches[0].closed).toBe(true);
+    });
+  });
+
+  describe('.start (constrained memory)', () => {
+    it("compares this process's RSS with process.constrainedMemory() when no cgroup is readable", async () => {
+      let rss = 100 * MiB;
+      const { environment } = fakeEnvironment({
+        process: { constrainedMemory: () => 512 * MiB, rss: () => rss },
+      });
+      const root = copyFixture('no-cgroup');
+      const { scheduler, levels, memshed } = await start({ root, host: false }, environment);
+      rss = 400 * MiB;
+      scheduler.advanceBy(250);
+      expect(levels()).toEqual([['/system/container', 'medium', 250]]);
+      await memshed.stop();
+    });
+  });
+
+  describe('.start (host)', () => {
+    it("signals medium from Linux MemAvailable with Chromium's thresholds (80% used here)", async () => {
+      const root = copyFixture('no-cgroup');
+      const { environment } = fakeEnvironment();
+      const { scheduler, levels, memshed } = await start({ root, container: false }, environment);
+      expect(levels()).toEqual([['/system/host', 'medium', 0]]);
+      writeFileSync(path.join(root, 'proc/meminfo'), 'MemTotal: 1000 kB\nMemAvailable: 140 kB\n');
+      scheduler.advanceBy(1000);
+      writeFileSync(path.join(root, 'proc/meminfo'), 'MemTotal: 1000 kB\nMemAvailable: 900 kB\n');
+      scheduler.advanceBy(1000);
+      expect(levels()).toEqual([
+        ['/system/host', 'medium', 0],
+        ['/system/host', 'critical', 1000],
+      ]);
+      await memshed.stop();
+    });
+
+    it("signals the level macOS decided, from sysctl's output", async () => {
+      const { environment, sysctl } = fakeEnvironment({ platform: 'darwin' });
+      sysctl.push('1\n', '2\n', '4\n', '1\n');
+      const { scheduler, levels, memshed } = await start(
+        { container: false, host: { interval: '2s' } },
+        environment,
+      );
+      for (let i = 0; i < 3; i++) {
+        scheduler.advanceBy(2000);
+        await Promise.resolve();
+        await Promise.resolve();
+        scheduler.flush();
+      }
+      expect(levels()).toEqual([
+        ['/system/host', 'medium', 2000],
+        ['/system/host', 'critical', 4000],
+      ]);
+      await memshed.stop();
+    });
+
+    it('reports a failing reader once per run of failures', async () => {
+      const { environment } = fakeEnvironment({
+        platform: 'darwin',
+        sysctl: async () => 'sysctl: unknown oid',
+      });
+      const { scheduler, logged, memshed } = await start({ container: false }, environment);
+      for (let i = 0; i < 3; i++) {
+        scheduler.advanceBy(1000);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      // The first failure came during start, before errors$ could be subscribed to: read the log.
+      expect(logged).toEqual([
+        `Source 'system' could not read kern.memorystatus_vm_pressure_level (sysctl): unexpected sysctl output: "sysctl: unknown oid"`,
+      ]);
+      await memshed.stop();
+    });
+
+    it("signals critical from Windows' memory load", async () => {
+      const { environment } = fakeEnvironment({
+        platform: 'win32',
+        os: { totalmem: () => 16e9, freemem: () => 1.6e9 },
+      });
+      const { levels, memshed } = await start({ container: false }, environment);
+      expect(levels()).toEqual([['/system/host', 'critical', 0]]);
+      await memshed.stop();
+    });
+  });
+
+  describe('.availability', () => {
+    it('describes what it will watch', () => {
+      const root = copyFixture('cgroup-v1');
+      const source = new SystemSource(
+        systemSourceOptionsSchema.parse({ root }),
+        fakeEnvironment().environment,
+      );
+      expect(source.availability()).toEqual({
+        available: true,
+        detail:
+          'cgroup-v1 /process_api/test: 144.6MiB of 256MiB, medium at 75%, critical at 85% (usage thresholds by eventfd); ' +
+          'host MemAvailable (/proc/meminfo)',
+      });
+    });
+
+    it('says why a container without a limit is not watched', () => {
+      const root = copyFixture('cgroup-v2');
+      writeFileSync(path.join(root, 'sys/fs/cgroup/system.slice/memory.max'), 'max\n');
+      const { environment } = fakeEnvironment({ platform: 'freebsd' });
+      expect(new SystemSource(systemSourceOptionsSchema.parse({ root }), environment).availability()).toEqual(
+        {
+          available: false,
+          reason:
+            'cgroup-v2 /system.slice/app.service has no memory limit: container headroom not watched; no host memory reader for platform freebsd',
+          hint: 'on Linux, mount /proc and the cgroup filesystem; elsewhere use Node >= 19.6 for process.constrainedMemory()',
+        },
+      );
+    });
+
+    it('watches an unlimited container against absolute thresholds', () => {
+      const root = copyFixture('cgroup-v2');
+      writeFileSync(path.join(root, 'sys/fs/cgroup/system.slice/memory.max'), 'max\n');
+      const { environment } = fakeEnvironment();
+      const source = new SystemSource(
+        systemSourceOptionsSchema.parse({
+          root,
+          host: false,
+          container: { medium: '200MiB', critical: '300MiB' },
+        }),
+        environment,
+      );
+      expect(source.availability()).toMatchObject({
+        available: true,
+        detail: expect.stringContaining('medium at 200MiB'),
+      });
+    });
+
+    it('is unavailable, and does not start, with both parts off or missing', async () => {
+      const { environment } = fakeEnvironment({ platform: 'aix' });
+      const { memshed } = await start({ root: copyFixture('no-cgroup') }, environment);
+      expect(memshed.sources[0].state).toBe('unavailable');
+      await memshed.stop();
+    });
+  });
+
+  describe('.stop', () => {
+    it('releases every eventfd and timer, and is idempotent', async () => {
+      const root = copyFixture('cgroup-v1');
+      writeV1(root, 200 * MiB);
+      const { environment, eventfds } = fakeEnvironment();
+      const { scheduler, source, memshed } = await start({ root }, environment);
+      expect(scheduler.pending).toBe(3); // following the container, polling the host, the monitor's recovery
+      await memshed.stop();
+      source.stop();
+      expect(scheduler.pending).toBe(0);
+      expect(eventfds.every((w) => w.closed)).toBe(true);
+    });
+  });
+});
+
+describe(SystemSourceFactory, () => {
+  it('is bound by the default module under id system and starts on this machine', async () => {
+    const memshed = await createMemshed({
+      modules: [systemSourceModule],
+      sources: [{ use: 'system', with: { container: { notify: 'poll' } } }],
+    });
+    expect(memshed.sources.map((s) => [s.id, s.state])).toEqual([['system', 'running']]);
+    await memshed.stop();
+  });
+
+  it('rejects invalid options with the key path', async () => {
+    await expect(
+      createMemshed({
+        modules: [systemSourceModule],
+        sources: [{ use: 'system', with: { container: { medium: '75 percent' } } }],
+      }),
+    ).rejects.toThrow("sources[0].with.container.medium: Invalid threshold '75 percent'");
+  });
+});

@@ -1,0 +1,88 @@
+import { parseDuration } from '@memshed/core';
+import { z } from 'zod';
+
+/** A fraction of the heap limit: `0.6` or `'60%'`, above 0 and at most 1. */
+const fraction = z.union([z.number(), z.string()]).transform((value, context) => {
+  const parsed = typeof value === 'number' ? value : parsePercent(value);
+  if (parsed === undefined) {
+    context.addIssue({
+      code: 'custom',
+      message: `'${String(value)}' is not a fraction: write a percentage such as '60%', or a fraction such as 0.6`,
+    });
+    return z.NEVER;
+  }
+  if (!(parsed > 0 && parsed <= 1)) {
+    context.addIssue({ code: 'custom', message: `${String(value)} must be above 0% and at most 100%` });
+    return z.NEVER;
+  }
+  return parsed;
+});
+
+function parsePercent(text: string): number | undefined {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(text);
+  return match ? Number(match[1]) / 100 : undefined;
+}
+
+/** A duration: `'1s'`, `'500ms'` or milliseconds. */
+const duration = z.union([z.number(), z.string()]).transform((value, context) => {
+  try {
+    return parseDuration(value);
+  } catch (error) {
+    context.addIssue({ code: 'custom', message: (error as Error).message });
+    return z.NEVER;
+  }
+});
+
+/**
+ * Options of the `v8` source (`with:` in config). Fractions are of `heap_size_limit` and may be
+ * written `0.6` or `'60%'`.
+ */
+export const v8SourceOptionsSchema = z
+  .strictObject({
+    /** The engine node the heap's pressure is reported on. Default `/v8`. */
+    scope: z.string().startsWith('/', 'must be an absolute node path such as /v8').default('/v8'),
+    /**
+     * Committed heap (`total_heap_size`) against `heap_size_limit` from which `medium` is signalled.
+     * Default 60%: about 3.5 s of warning before the heap-OOM crash at 25 MB/s of growth in a
+     * 512M container (heap limit 259 MB), measured.
+     */
+    medium: fraction.default(0.6),
+    /** Committed heap from which `critical` is signalled. Default 80% (about 1.7 s before the crash, same case). */
+    critical: fraction.default(0.8),
+    /** Committed heap from which `low` is signalled. Off by default (collections then say low). */
+    low: fraction.optional(),
+    /**
+     * Collections are accounted as reclaim passes (`account(examined, freed)`) once the committed
+     * heap has reached this fraction of the limit; below it the heap is growing freely and a
+     * collection that keeps most of what it examines is not a shortage. `false`: headroom only.
+     * Default 50%.
+     */
+    efficiencyFrom: z.union([z.literal(false), fraction]).default(0.5),
+    /** Judge external memory (Buffers, ArrayBuffers) against this many bytes with the same fractions. Off by default. */
+    externalLimit: z.number().int().positive().optional(),
+    /**
+     * How often a headroom level that has not changed is signalled again (a higher level is
+     * signalled at once). Default 1s.
+     */
+    repeat: duration.default(1000),
+    /**
+     * The GC profiler's window: collections are handed over at most once per window (they are all
+     * recorded; this bounds the cost of reading them, and adds at most this much delay). Default 100ms.
+     */
+    window: duration.default(100),
+    /** `auto` picks `gc-profiler` where `v8.GCProfiler` exists, else `heap-statistics` (headroom only). */
+    recorder: z.enum(['auto', 'gc-profiler', 'heap-statistics']).default('auto'),
+  })
+  .superRefine((options, context) => {
+    if (options.medium >= options.critical) {
+      context.addIssue({ code: 'custom', path: ['medium'], message: 'medium must be below critical' });
+    }
+    if (options.low !== undefined && options.low >= options.medium) {
+      context.addIssue({ code: 'custom', path: ['low'], message: 'low must be below medium' });
+    }
+  });
+
+/** Options of the `v8` source, defaults applied. */
+export type V8SourceOptions = z.output<typeof v8SourceOptionsSchema>;
+/** Options of the `v8` source as written in config. */
+export type V8SourceOptionsInput = z.input<typeof v8SourceOptionsSchema>;

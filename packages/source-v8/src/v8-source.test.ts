@@ -1,0 +1,249 @@
+import { createMemshed, type MemshedError, type PressureEvent } from '@memshed/core';
+import { ManualScheduler } from '@memshed/core/testing';
+import v8SourceModule, { V8Source, V8SourceFactory, v8SourceOptionsSchema } from './index';
+import type { GcRecord, HeapSample } from './gc-accounting';
+import type { GcBatch, GcRecorder, GcRecorderKind } from './gc-recorder';
+import type { V8SourceEnvironment } from './v8-source';
+import type { V8SourceOptionsInput } from './v8-source-options';
+
+const MiB = 1024 * 1024;
+const LIMIT = 259 * MiB;
+
+/** A recorder driven by the test: `emit()` hands over a batch as the real one does after collections. */
+class FakeRecorder implements GcRecorder {
+  running = false;
+  private onBatch: ((batch: GcBatch) => void) | undefined;
+  private onError: ((error: unknown) => void) | undefined;
+
+  constructor(readonly kind: GcRecorderKind) {}
+
+  start(onBatch: (batch: GcBatch) => void, onError: (error: unknown) => void): void {
+    this.running = true;
+    this.onBatch = onBatch;
+    this.onError = onError;
+  }
+
+  stop(): void {
+    this.running = false;
+    this.onBatch = undefined;
+  }
+
+  emit(batch: GcBatch): void {
+    try {
+      this.onBatch?.(batch);
+    } catch (error) {
+      this.onError?.(error);
+    }
+  }
+}
+
+function heap(committedMiB: number, overrides: Partial<HeapSample> = {}): HeapSample {
+  return {
+    used: committedMiB * 0.75 * MiB,
+    committed: committedMiB * MiB,
+    limit: LIMIT,
+    external: 0,
+    young: MiB,
+    ...overrides,
+  };
+}
+
+/** A mark-sweep on a heap of `committedMiB` that frees `freedPercent` of the used heap. */
+function markSweep(committedMiB: number, freedPercent: number): GcRecord {
+  const before = heap(committedMiB);
+  return {
+    type: 'MarkSweepCompact',
+    cost: 5000,
+    before,
+    after: { ...before, used: before.used * (1 - freedPercent / 100) },
+  };
+}
+
+function batchOf(...records: GcRecord[]): GcBatch {
+  return { records, heap: records[records.length - 1].after };
+}
+
+async function startSource(
+  options: V8SourceOptionsInput = {},
+  kind: GcRecorderKind | 'none' = 'gc-profiler',
+) {
+  const scheduler = new ManualScheduler(1_000_000);
+  const recorders: FakeRecorder[] = [];
+  const environment: V8SourceEnvironment = {
+    detect: () => (kind === 'none' ? undefined : kind),
+    create: (k) => {
+      const recorder = new FakeRecorder(k);
+      recorders.push(recorder);
+      return recorder;
+    },
+  };
+  const source = new V8Source(v8SourceOptionsSchema.parse(options), environment);
+  const memshed = await createMemshed({ sources: [source], scheduler });
+  const events: PressureEvent[] = [];
+  const errors: MemshedError[] = [];
+  memshed.events$.subscribe((event) => events.push(event));
+  memshed.errors$.subscribe((error) => errors.push(error));
+  /** Hands over a batch, then lets the engine's work run. */
+  const emit = (batch: GcBatch) => {
+    recorders[0].emit(batch);
+    scheduler.flush();
+  };
+  return { scheduler, recorders, source, memshed, events, errors, emit };
+}
+
+describe(V8Source, () => {
+  describe('.start', () => {
+    it('accounts a collection as a reclaim pass on /v8 once the heap is past efficiencyFrom', async () => {
+      const { emit, events, memshed } = await startSource();
+      emit(batchOf(markSweep(100, 1))); // 39% committed: growing freely, and below every headroom threshold
+      expect(events).toEqual([]);
+      emit(batchOf(markSweep(140, 1))); // 54%: past efficiencyFrom (50%), 99% of the examined heap kept
+      expect(events).toEqual([
+        expect.objectContaining({ level: 'critical', scope: '/v8', source: 'v8', pressure: 99 }),
+      ]);
+      expect(events[0].scanned).toBe((140 * 0.75 * MiB) / 4096);
+      await memshed.stop();
+    });
+
+    it('reports an efficient collection past efficiencyFrom as low', async () => {
+      const { emit, events, memshed } = await startSource();
+      emit(batchOf(markSweep(140, 80)));
+      expect(events.map((e) => [e.level, e.pressure])).toEqual([['low', 20]]);
+      await memshed.stop();
+    });
+
+    it('accounts no collection with efficiencyFrom false: headroom only', async () => {
+      const { emit, events, memshed } = await startSource({ efficiencyFrom: false });
+      emit(batchOf(markSweep(140, 1)));
+      expect(events).toEqual([]);
+      emit(batchOf(markSweep(160, 1))); // 62%: headroom medium
+      expect(events.map((e) => [e.level, e.pressure])).toEqual([['medium', undefined]]);
+      await memshed.stop();
+    });
+
+    it('escalates with the committed heap against the limit: medium at 60%, critical at 80%', async () => {
+      const { emit, events, memshed } = await startSource({ efficiencyFrom: false });
+      emit({ records: [], heap: heap(150) }); // 58%
+      emit({ records: [], heap: heap(156) }); // 60.2%
+      emit({ records: [], heap: heap(208) }); // 80.3%
+      expect(events.map((e) => e.level)).toEqual(['medium', 'critical']);
+      expect(events.every((e) => e.scope === '/v8' && e.source === 'v8')).toBe(true);
+      await memshed.stop();
+    });
+
+    it('signals a level that holds again only every `repeat`, and a rise at once', async () => {
+      const { emit, events, scheduler, memshed } = await startSource({ efficiencyFrom: false, repeat: '1s' });
+      emit({ records: [], heap: heap(160) });
+      scheduler.advanceBy(400);
+      emit({ records: [], heap: heap(160) });
+      scheduler.advanceBy(600);
+      emit({ records: [], heap: heap(160) });
+      emit({ records: [], heap: heap(220) });
+      expect(events.map((e) => [e.level, e.time - 1_000_000])).toEqual([
+        ['medium', 0],
+        ['medium', 1000],
+        ['critical', 1000],
+      ]);
+      await memshed.stop();
+    });
+
+    it('signals again at once after the heap fell below every threshold and rose again', async () => {
+      const { emit, events, memshed } = await startSource({ efficiencyFrom: false });
+      emit({ records: [], heap: heap(160) });
+      emit({ records: [], heap: heap(20) });
+      emit({ records: [], heap: heap(160) });
+      expect(events.map((e) => e.level)).toEqual(['medium', 'medium']);
+      await memshed.stop();
+    });
+
+    it('uses the scope, thresholds and external limit of its options', async () => {
+      const { emit, events, memshed } = await startSource({
+        scope: '/app/heap',
+        low: '40%',
+        medium: '50%',
+        critical: '70%',
+        efficiencyFrom: false,
+        externalLimit: 100 * MiB,
+      });
+      emit({ records: [], heap: heap(110) }); // 42%
+      emit({ records: [], heap: heap(130) }); // 50.2%
+      emit({ records: [], heap: heap(10, { external: 75 * MiB }) }); // external at 75% of its limit
+      expect(events.map((e) => [e.level, e.scope])).toEqual([
+        ['low', '/app/heap'],
+        ['medium', '/app/heap'],
+        ['critical', '/app/heap'],
+      ]);
+      await memshed.stop();
+    });
+
+    it('reports a failure on errors$ and carries on', async () => {
+      const { recorders, emit, events, errors, memshed } = await startSource({ efficiencyFrom: false });
+      recorders[0].emit({ records: [], heap: undefined as unknown as HeapSample });
+      expect(errors.map((e) => [e.kind, e.message.split(':')[0]])).toEqual([
+        ['source-failed', "Source 'v8' failed to read a garbage collection"],
+      ]);
+      emit({ records: [], heap: heap(220) });
+      expect(events.map((e) => e.level)).toEqual(['critical']);
+      await memshed.stop();
+    });
+
+    it('fails to start, with the reason and a fix, where collections cannot be observed', async () => {
+      const { memshed, errors, recorders } = await startSource({}, 'none');
+      expect(memshed.sources[0].state).toBe('unavailable');
+      expect(errors[0]?.message ?? memshed.sources[0].error?.message).toContain(
+        'this runtime cannot observe garbage collections',
+      );
+      expect(recorders).toEqual([]);
+      await memshed.stop();
+    });
+
+    it('uses the heap-statistics recorder when asked, and where GCProfiler is missing', async () => {
+      const forced = await startSource({ recorder: 'heap-statistics' }, 'gc-profiler');
+      expect(forced.recorders[0].kind).toBe('heap-statistics');
+      await forced.memshed.stop();
+      const fallback = await startSource({}, 'heap-statistics');
+      expect(fallback.recorders[0].kind).toBe('heap-statistics');
+      await fallback.memshed.stop();
+      const missing = await startSource({ recorder: 'gc-profiler' }, 'heap-statistics');
+      expect(missing.memshed.sources[0].state).toBe('unavailable');
+      expect(missing.memshed.sources[0].error?.message).toContain('v8.GCProfiler is not available');
+      await missing.memshed.stop();
+    });
+  });
+
+  describe('.stop', () => {
+    it('stops the recorder, and later batches do nothing', async () => {
+      const { recorders, events, memshed } = await startSource({ efficiencyFrom: false });
+      await memshed.stop();
+      expect(recorders[0].running).toBe(false);
+      recorders[0].emit({ records: [], heap: heap(220) });
+      expect(events).toEqual([]);
+    });
+  });
+
+  describe('.availability', () => {
+    it('says what it watches on this runtime', () => {
+      const availability = new V8Source(v8SourceOptionsSchema.parse({})).availability();
+      expect(availability).toEqual({
+        available: true,
+        detail: expect.stringMatching(
+          /^V8 heap limit \d+ MiB, GC efficiency and headroom \(medium at 60% committed, critical at 80%\)$/,
+        ),
+      });
+    });
+  });
+});
+
+describe(V8SourceFactory, () => {
+  it('is bound by the default module under id v8 and starts on the real runtime', async () => {
+    const memshed = await createMemshed({ modules: [v8SourceModule], sources: [{ use: 'v8' }] });
+    expect(memshed.sources.map((s) => [s.id, s.state])).toEqual([['v8', 'running']]);
+    await memshed.stop();
+  });
+
+  it('rejects invalid options with the key path', async () => {
+    await expect(
+      createMemshed({ modules: [v8SourceModule], sources: [{ use: 'v8', with: { medium: '90%' } }] }),
+    ).rejects.toThrow('sources[0].with.medium: medium must be below critical');
+  });
+});

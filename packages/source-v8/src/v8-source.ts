@@ -1,0 +1,166 @@
+import {
+  MemshedError,
+  levelIndex,
+  type PressureLevel,
+  type PressureNode,
+  type PressureSink,
+  type PressureSource,
+  type SourceAvailability,
+} from '@memshed/core';
+import { headroomLevel, reclaimPass, type HeadroomThresholds } from './gc-accounting';
+import {
+  createGcRecorder,
+  currentHeapSample,
+  detectGcRecorderKind,
+  type GcBatch,
+  type GcRecorder,
+  type GcRecorderKind,
+} from './gc-recorder';
+import type { V8SourceOptions } from './v8-source-options';
+
+/** Where the source gets its recorder and the heap from; replaced in tests. */
+export interface V8SourceEnvironment {
+  /** The recorder kind the runtime offers, or undefined when it cannot observe collections. */
+  detect(): GcRecorderKind | undefined;
+  /** Creates a recorder; `window` is the minimum milliseconds between two profiler harvests. */
+  create(kind: GcRecorderKind, window: number): GcRecorder;
+}
+
+const runtimeEnvironment: V8SourceEnvironment = { detect: detectGcRecorderKind, create: createGcRecorder };
+
+const MiB = 1024 * 1024;
+const NONE = -1;
+
+/**
+ * The V8 heap as a reclaim domain, fed into the engine through two doors:
+ *
+ * - every garbage collection is a reclaim pass: the bytes it examined (the young generation for a
+ *   scavenge, the whole heap for a mark-sweep) and the bytes it freed, in 4 KiB pages, go to
+ *   `account(scanned, reclaimed)`. A heap whose collections free little of what they examine is
+ *   under pressure, and the engine's window says how much (60% failed: medium, 95%: critical).
+ *   Collections are accounted once the committed heap reaches `efficiencyFrom` of the limit (a
+ *   young heap that keeps what it allocates is growing, not short).
+ * - headroom: the committed heap against `heap_size_limit` (where V8 crashes with "JavaScript heap
+ *   out of memory") is signalled as `medium` and then `critical` as it closes in, the way
+ *   `vmpressure_prio` forces a failing reclaim to critical whatever its efficiency.
+ *
+ * Collections are observed in `v8.GCProfiler` windows (at most one harvest per `window`, 100 ms by
+ * default) closed after performance `gc` entries: no per-allocation hook, nothing while the heap is
+ * quiet. Works in Node >= 18.15 and in
+ * Electron's main process; older runtimes get headroom only (`recorder: heap-statistics`).
+ */
+export class V8Source implements PressureSource {
+  readonly id = 'v8';
+  private recorder: GcRecorder | undefined;
+  private node: PressureNode | undefined;
+  private sink: PressureSink | undefined;
+  private readonly thresholds: HeadroomThresholds;
+  private readonly efficiencyFrom: number | false;
+  private signalled = NONE;
+  private signalledAt = -Infinity;
+
+  constructor(
+    private readonly options: V8SourceOptions,
+    private readonly environment: V8SourceEnvironment = runtimeEnvironment,
+  ) {
+    this.thresholds = {
+      low: options.low,
+      medium: options.medium,
+      critical: options.critical,
+      externalLimit: options.externalLimit,
+    };
+    this.efficiencyFrom = options.efficiencyFrom;
+  }
+
+  availability(): SourceAvailability {
+    const kind = this.recorderKind();
+    if (kind === undefined) {
+      if (this.options.recorder === 'gc-profiler' && this.environment.detect() !== undefined) {
+        return {
+          available: false,
+          reason: 'v8.GCProfiler is not available in this runtime (Node >= 18.15 or 19.6 has it)',
+          hint: "upgrade Node, or set recorder: 'heap-statistics' for headroom without GC efficiency",
+        };
+      }
+      return {
+        available: false,
+        reason: 'this runtime cannot observe garbage collections (no performance gc entries)',
+        hint: 'run on Node >= 18.15 or Electron >= 23',
+      };
+    }
+    const heap = currentHeapSample();
+    const percent = (fraction: number) => `${Math.round(fraction * 100)}%`;
+    return {
+      available: true,
+      detail:
+        `V8 heap limit ${Math.round(heap.limit / MiB)} MiB, ${kind === 'gc-profiler' ? 'GC efficiency and headroom' : 'headroom only'}` +
+        ` (medium at ${percent(this.options.medium)} committed, critical at ${percent(this.options.critical)})`,
+    };
+  }
+
+  start(sink: PressureSink): void {
+    if (this.recorder) return;
+    const kind = this.recorderKind();
+    if (kind === undefined) {
+      const availability = this.availability() as Extract<SourceAvailability, { available: false }>;
+      throw new MemshedError('unavailable', `Source 'v8' cannot start: ${availability.reason}`, {
+        fix: availability.hint,
+      });
+    }
+    this.sink = sink;
+    this.node = sink.node(this.options.scope);
+    this.signalled = NONE;
+    this.recorder = this.environment.create(kind, this.options.window);
+    this.recorder.start(
+      (batch) => this.onBatch(batch),
+      (error) => sink.error(error, "Source 'v8' failed to read a garbage collection"),
+    );
+  }
+
+  stop(): void {
+    this.recorder?.stop();
+    this.recorder = undefined;
+    this.node = undefined;
+    this.sink = undefined;
+  }
+
+  private recorderKind(): GcRecorderKind | undefined {
+    switch (this.options.recorder) {
+      case 'auto':
+        return this.environment.detect();
+      case 'gc-profiler':
+        return this.environment.detect() === 'gc-profiler' ? 'gc-profiler' : undefined;
+      case 'heap-statistics':
+        return this.environment.detect() === undefined ? undefined : 'heap-statistics';
+    }
+  }
+
+  /** One batch of collections: account each as a reclaim pass, then judge the headroom left. */
+  private onBatch(batch: GcBatch): void {
+    const node = this.node;
+    if (!node) return;
+    if (this.efficiencyFrom !== false) {
+      for (const record of batch.records) {
+        if (record.before.committed < this.efficiencyFrom * record.before.limit) continue;
+        const pass = reclaimPass(record);
+        if (pass) node.account(pass.scanned, pass.reclaimed);
+      }
+    }
+    this.judgeHeadroom(node, headroomLevel(batch.heap, this.thresholds));
+  }
+
+  /** Signals a headroom level when it rises, and again every `repeat` ms while it holds. */
+  private judgeHeadroom(node: PressureNode, level: PressureLevel | undefined): void {
+    if (level === undefined) {
+      this.signalled = NONE;
+      return;
+    }
+    const index = levelIndex(level);
+    const now = this.sink!.scheduler.now();
+    if (index > this.signalled || now - this.signalledAt >= this.options.repeat) {
+      this.signalled = index;
+      this.signalledAt = now;
+      node.signal(level);
+    }
+  }
+}
