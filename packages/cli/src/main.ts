@@ -2,7 +2,9 @@ import { MemshedError } from '@memshed/core';
 import { Command, CommanderError } from 'commander';
 import { registerDoctor } from './commands/doctor';
 import { registerPlugins } from './commands/plugins';
+import { registerRun } from './commands/run';
 import { registerSimulate } from './commands/simulate';
+import { registerValidate } from './commands/validate';
 import { registerWatch } from './commands/watch';
 import { ExitCode } from './exit-codes';
 import { processIo, writeLine, type CliIo } from './io';
@@ -18,7 +20,14 @@ export function buildProgram(io: CliIo, setExit: (code: ExitCode) => void): Comm
       writeErr: (text) => io.stderr.write(text),
     })
     .exitOverride();
-  for (const register of [registerDoctor, registerWatch, registerSimulate, registerPlugins]) {
+  for (const register of [
+    registerDoctor,
+    registerWatch,
+    registerSimulate,
+    registerValidate,
+    registerRun,
+    registerPlugins,
+  ]) {
     register(program, io, setExit);
   }
   for (const command of program.commands) command.exitOverride();

@@ -1,10 +1,8 @@
 import {
-  ActionRunner,
   SheddingActionFactory,
   contributionProviderId,
   createMemshed,
   silentLogger,
-  type ActionRunRecord,
   type ActionStep,
   type ContributionProvider,
   type Logger,
@@ -39,8 +37,6 @@ export interface ConfiguredMemshed extends Memshed {
   readonly policies: PolicyRunner;
   /** What the policies decided: armed, disarmed, fired, completed. */
   readonly decisions$: Observable<PolicyDecision>;
-  /** Every action run's record (status, freed bytes, summary). */
-  readonly actions$: Observable<ActionRunRecord>;
   /**
    * Stops the policies (no new chain starts), waits up to `grace` ms for running chains and
    * cancels the rest through their signals, then stops every source and releases everything.
@@ -79,6 +75,7 @@ export async function createMemshedFromConfig(
     },
     ...(options.scheduler ? { scheduler: options.scheduler } : {}),
     logger,
+    actions: { dryRun: options.dryRun ?? false, timeout: config.actionTimeout },
   });
 
   let policies: PolicyRunner;
@@ -119,17 +116,9 @@ export async function createMemshedFromConfig(
       ...(policy.dryRun !== undefined && options.dryRun !== true ? { dryRun: policy.dryRun } : {}),
       steps: policy.do.map(stepOf),
     }));
-    const runner = new ActionRunner({
-      scheduler: memshed.engine.scheduler,
-      logger,
-      state$: memshed.level$,
-      dryRun: options.dryRun ?? false,
-      timeout: config.actionTimeout,
-      onError: (error) => memshed.monitor.reportError(error),
-    });
     policies = new PolicyRunner(compiled, {
       monitor: memshed.monitor,
-      runner,
+      runner: memshed.runner,
       quiet: config.recovery.quiet,
       dryRun: options.dryRun || config.dryRun,
       logger,
@@ -141,27 +130,18 @@ export async function createMemshedFromConfig(
   policies.start();
 
   let stopping: Promise<void> | undefined;
-  return {
-    container: memshed.container,
-    engine: memshed.engine,
-    monitor: memshed.monitor,
-    events$: memshed.events$,
-    level$: memshed.level$,
-    errors$: memshed.errors$,
-    get sources() {
-      return memshed.sources;
-    },
-    listen: (level, listenOptions) => memshed.listen(level, listenOptions),
+  const stopMemshed = memshed.stop.bind(memshed);
+  // The same object as the memshed, so that plugin facets (memshed.caches, memshed.services) stay.
+  return Object.assign(memshed, {
     config,
     policies,
     decisions$: policies.decisions$,
-    actions$: policies.runner.results$,
-    stop(stopOptions = {}) {
+    stop(stopOptions: { grace?: number } = {}) {
       // Policies first (actions may use services of the container), then the sources.
-      stopping ??= policies.stop(stopOptions).then(() => memshed.stop());
+      stopping ??= policies.stop(stopOptions).then(() => stopMemshed());
       return stopping;
     },
-  };
+  });
 }
 
 function stableJson(value: unknown): string {

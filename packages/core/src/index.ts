@@ -51,7 +51,7 @@ export type {
   SheddingAction,
   SourceAvailability,
 } from './plugin';
-export { PressureEngineService, SchedulerService, createMemshed, loadPlugins } from './memshed';
+export { MemshedFacet, PressureEngineService, SchedulerService, createMemshed, loadPlugins } from './memshed';
 export type { LoadedPlugins, Memshed, MemshedOptions, SourceSpec, SourceStatus } from './memshed';
 export * from './runner';
 export { formatDuration, parseDuration } from './duration';

@@ -19,6 +19,8 @@ import {
   type PressureSource,
   type SourceAvailability,
 } from './plugin';
+import { ActionRunner } from './runner/action-runner';
+import type { ActionRunRecord } from './runner/action-run-record';
 import { loopScheduler } from './scheduler';
 import { knownNamesHint } from './suggest';
 
@@ -49,6 +51,26 @@ export interface MemshedOptions {
   readonly scheduler?: SchedulerLike;
   /** Where to log. Default: silent. */
   readonly logger?: Logger;
+  /** The action runner's defaults: dry-run everything, per-action timeout in ms (default 10 s). */
+  readonly actions?: { readonly dryRun?: boolean; readonly timeout?: number };
+}
+
+/**
+ * Extension point: a plugin that gives the application something to call at run time (the cache
+ * registry, the service registry) binds a facet, and `createMemshed` defines `memshed[property]`
+ * from it. The plugin also augments the `Memshed` interface so the property is typed:
+ *
+ * ```ts
+ * declare module '@memshed/core' { interface Memshed { readonly caches: CacheRegistry } }
+ * ```
+ */
+export const MemshedFacet = Symbol('MemshedFacet');
+/** Extension point: a property of the running memshed that a plugin provides. */
+export interface MemshedFacet {
+  /** The property name on the memshed object, e.g. `caches`. */
+  readonly property: string;
+  /** Resolves the value from the container (called once, on first access). */
+  resolve(container: Container): unknown;
 }
 
 /** A started source and how it is doing. */
@@ -77,6 +99,10 @@ export interface Memshed {
   readonly level$: Observable<PressureState>;
   /** Shorthand for `monitor.errors$`. */
   readonly errors$: Observable<MemshedError>;
+  /** Shorthand for `monitor.actions$`: a record of every action run. */
+  readonly actions$: Observable<ActionRunRecord>;
+  /** The action runner: timeouts, cancellation, cooldowns, chains; records on `actions$`. */
+  readonly runner: ActionRunner;
   /** The sources and their state. */
   readonly sources: readonly SourceStatus[];
   /** Shorthand for `monitor.listen()`. */
@@ -102,11 +128,22 @@ export async function createMemshed(options: MemshedOptions = {}): Promise<Memsh
   const engine = createEngine({ window: options.window, scheduler });
   const monitor = new PressureMonitor(engine, options.recovery);
 
+  const runner = new ActionRunner({
+    scheduler,
+    logger,
+    state$: monitor.level$,
+    dryRun: options.actions?.dryRun ?? false,
+    ...(options.actions?.timeout !== undefined ? { timeout: options.actions.timeout } : {}),
+    onError: (error) => monitor.reportError(error),
+  });
+  const recording = runner.results$.subscribe((record) => monitor.recordAction(record));
+
   const { container, sources: factories } = loadPlugins(options.modules ?? []);
   container.bind(Logger).toConstantValue(logger);
   container.bind(SchedulerService).toConstantValue(scheduler);
   container.bind(PressureEngineService).toConstantValue(engine);
   container.bind(PressureMonitor).toConstantValue(monitor);
+  container.bind(ActionRunner).toConstantValue(runner);
 
   const sources = (options.sources ?? []).map((spec, index) => resolveSource(spec, index, factories));
 
@@ -119,13 +156,15 @@ export async function createMemshed(options: MemshedOptions = {}): Promise<Memsh
   }
 
   let stopped: Promise<void> | undefined;
-  return {
+  const memshed: Memshed = {
     container,
     engine,
     monitor,
+    runner,
     events$: monitor.events$,
     level$: monitor.level$,
     errors$: monitor.errors$,
+    actions$: monitor.actions$,
     get sources() {
       return statuses;
     },
@@ -143,6 +182,8 @@ export async function createMemshed(options: MemshedOptions = {}): Promise<Memsh
           const index = statuses.findIndex((s) => s.id === source.id && s.state === 'running');
           if (index >= 0) statuses[index] = { ...statuses[index], state: 'stopped' };
         }
+        runner.dispose();
+        recording.unsubscribe();
         engine.dispose();
         monitor.dispose();
         await container.unbindAllAsync();
@@ -150,6 +191,31 @@ export async function createMemshed(options: MemshedOptions = {}): Promise<Memsh
       return stopped;
     },
   };
+  defineFacets(memshed, container);
+  return memshed;
+}
+
+function defineFacets(memshed: Memshed, container: Container): void {
+  const facets = container.getAll<MemshedFacet>(MemshedFacet, { optional: true });
+  for (const facet of facets) {
+    if (facet.property in memshed) {
+      throw new MemshedError('internal', `Two plugins define memshed.${facet.property}`, {
+        fix: 'load only one of the plugins that provide it',
+      });
+    }
+    let value: unknown;
+    let resolved = false;
+    Object.defineProperty(memshed, facet.property, {
+      enumerable: true,
+      get: () => {
+        if (!resolved) {
+          value = facet.resolve(container);
+          resolved = true;
+        }
+        return value;
+      },
+    });
+  }
 }
 
 /** The plugins a set of modules provides, and the container they were loaded into. */

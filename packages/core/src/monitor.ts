@@ -11,6 +11,7 @@ import {
   type SchedulerLike,
 } from 'rxjs';
 import type { PressureEngine, PressureEvent } from './engine';
+import type { ActionRunRecord } from './runner/action-run-record';
 import { MemshedError } from './errors';
 import {
   levelIndex,
@@ -64,9 +65,12 @@ export class PressureMonitor {
   readonly notifications$: Observable<PressureState>;
   /** Failures of sources and actions: they never throw into the host application. */
   readonly errors$: Observable<MemshedError>;
+  /** A record of every shedding action run (what ran, why, what it freed), from the action runner. */
+  readonly actions$: Observable<ActionRunRecord>;
 
   private readonly events = new Subject<PressureEvent>();
   private readonly errors = new Subject<MemshedError>();
+  private readonly actions = new Subject<ActionRunRecord>();
   private readonly states = new BehaviorSubject<PressureState>('normal');
   private readonly subscription = new Subscription();
   private readonly scheduler: SchedulerLike;
@@ -96,6 +100,7 @@ export class PressureMonitor {
 
     this.events$ = this.events.asObservable();
     this.errors$ = this.errors.asObservable();
+    this.actions$ = this.actions.asObservable();
     this.level$ = this.states.pipe(distinctUntilChanged());
     this.notifications$ =
       renotify === undefined
@@ -135,6 +140,11 @@ export class PressureMonitor {
     this.errors.next(error);
   }
 
+  /** Publishes an action run's record on `actions$`. */
+  recordAction(record: ActionRunRecord): void {
+    this.actions.next(record);
+  }
+
   /** Stops following the engine and completes every stream. */
   dispose(): void {
     this.subscription.unsubscribe();
@@ -142,6 +152,7 @@ export class PressureMonitor {
     this.stepTimer = undefined;
     this.events.complete();
     this.errors.complete();
+    this.actions.complete();
     this.states.complete();
   }
 

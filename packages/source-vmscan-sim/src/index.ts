@@ -1,1 +1,53 @@
-export {};
+import { PressureSourceFactory } from '@memshed/core';
+import { ContainerModule } from 'inversify';
+import { VmscanSimSourceFactory } from './vmscan-sim-source';
+
+export {
+  RECLAIM_RUNS_PER_SLICE,
+  VmscanSimSource,
+  VmscanSimSourceFactory,
+  vmscanSimOptionsSchema,
+} from './vmscan-sim-source';
+export type { VmscanSimOptions, VmscanSimSourceInit } from './vmscan-sim-source';
+export { SimulatedMachine } from './simulated-machine';
+export type { GroupSnapshot, MachineActivity, SimulatedMachineOptions } from './simulated-machine';
+export { AnonOwner, SimulatedCache, SimulatedService, SimulatedWorkload } from './simulated-app';
+export { LruList, LruPair, MemoryGroup } from './memory-group';
+export type { MemoryGroupStats } from './memory-group';
+export { DEF_PRIORITY, MAX_RECLAIM_RETRIES, SWAP_CLUSTER_MAX, Vmscan } from './vmscan';
+export type { ScanControl, SwapSpace } from './vmscan';
+export { Prng } from './prng';
+export { PAGE_SIZE, bytesToPages, formatBytes, pagesToMiB, parseBytes, parseRate } from './units';
+export { durationSchema, rateSchema, scenarioSchema, sizeSchema } from './scenario';
+export type {
+  Scenario,
+  ScenarioCache,
+  ScenarioGroup,
+  ScenarioInput,
+  ScenarioPhase,
+  ScenarioPolicy,
+  ScenarioService,
+  ScenarioWorkload,
+} from './scenario';
+export {
+  BUILTIN_SCENARIO_DIR,
+  builtinScenarioNames,
+  loadScenario,
+  parseScenario,
+  validateScenario,
+} from './scenario-loader';
+export { REHEARSAL_ACTIONS, runRehearsalAction } from './rehearsal-actions';
+export type { RehearsalActionId, RehearsalOutcome } from './rehearsal-actions';
+export { RehearsalPolicies } from './rehearsal-policies';
+export { Simulation } from './simulation';
+export { STATE_COLORS, formatTime, renderPlotHtml, renderPlotSvg, stateIntervals } from './plot';
+export type { PlotOptions } from './plot';
+export type { LevelCounts, SampleGroup, SimulationOptions, SimulationRecord } from './simulation';
+
+/** The `vmscan-sim` plugin: binds the {@link VmscanSimSourceFactory} as a pressure source. */
+const vmscanSimModule = new ContainerModule(({ bind }) => {
+  bind(VmscanSimSourceFactory).toSelf().inSingletonScope();
+  bind(PressureSourceFactory).toService(VmscanSimSourceFactory);
+});
+
+export default vmscanSimModule;

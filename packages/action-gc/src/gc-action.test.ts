@@ -1,0 +1,276 @@
+import { ActionRunner, loadPlugins, validateOptions, type GcAvailability } from '@memshed/core';
+import { ManualScheduler } from '@memshed/core/testing';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import gcModule, {
+  GcAction,
+  GcFactory,
+  GcGate,
+  gcOptionsSchema,
+  type GcEnvironment,
+  type GcOptionsInput,
+} from './index';
+import type { MemorySample } from './memory-sample';
+
+const MiB = 1024 * 1024;
+
+function options(input: GcOptionsInput = {}) {
+  const result = validateOptions(gcOptionsSchema, input);
+  if (!result.ok) throw new Error(JSON.stringify(result.issues));
+  return result.value;
+}
+
+/** What one scripted collection frees: of the V8 heap, and of external memory (backing stores). */
+interface Collection {
+  heap: number;
+  external: number;
+}
+
+/** The Buffer cache of KERNEL.md: the first collection finds the dead wrappers, the second sweeps their stores. */
+const BUFFERS: Collection[] = [
+  { heap: 1.5 * MiB, external: 0 },
+  { heap: 0, external: 256 * MiB },
+  { heap: 0, external: 0 },
+];
+
+/**
+ * A process whose memory each gc() changes by a script, and whose malloc_trim hands back to the
+ * kernel what V8 freed.
+ */
+function fakeProcess(
+  script: Collection[],
+  trim = { available: true, released: true } as ReturnType<GcEnvironment['mallocTrim']>,
+) {
+  const state = {
+    heapUsed: 20 * MiB,
+    external: 300 * MiB,
+    rss: 330 * MiB,
+    cgroup: 340 * MiB,
+    collections: 0,
+    calls: [] as string[],
+  };
+  const sample = (cgroup: unknown): MemorySample => ({
+    rss: state.rss,
+    heapUsed: state.heapUsed,
+    heapTotal: 40 * MiB,
+    external: state.external,
+    arrayBuffers: state.external,
+    ...(cgroup ? { cgroup: state.cgroup } : {}),
+  });
+  const gc: GcAvailability = {
+    available: true,
+    via: 'flag',
+    gc: () => {
+      const step = script[state.collections++] ?? { heap: 0, external: 0 };
+      state.calls.push('gc');
+      state.heapUsed -= step.heap;
+      state.external -= step.external;
+    },
+  };
+  const environment: GcEnvironment = {
+    obtainGc: () => gc,
+    mallocTrim: () => {
+      state.calls.push('trim');
+      state.rss = state.heapUsed + state.external + 10 * MiB;
+      state.cgroup = state.rss + 10 * MiB;
+      return trim;
+    },
+    sample,
+  };
+  return { state, environment };
+}
+
+function setup(input: GcOptionsInput = {}, script = BUFFERS) {
+  const fake = fakeProcess(script);
+  const scheduler = new ManualScheduler(10_000);
+  const action = new GcAction(options({ cgroup: 'none', ...input }), new GcGate(), fake.environment);
+  const runner = new ActionRunner({ scheduler });
+  return {
+    ...fake,
+    scheduler,
+    action,
+    runner,
+    run: (dryRun = false) => runner.run(action, { level: 'critical', dryRun }),
+  };
+}
+
+describe(GcAction, () => {
+  describe('.run', () => {
+    it("collects twice for a Buffer cache (the second sweeps the first one's stores), trims, and records it all", async () => {
+      const { run, state } = setup();
+      const record = await run();
+      expect(state.calls).toEqual(['gc', 'gc', 'trim']);
+      expect(record).toMatchObject({ status: 'ok', freedBytes: 257.5 * MiB, estimated: false });
+      expect(record.summary).toBe(
+        '2 full collection(s) freed 257.5 MiB in V8, malloc_trim released memory, RSS -257.5 MiB',
+      );
+      const details = record.details as {
+        gc: { collections: { heapFreed: number; externalFreed: number }[] };
+        before: MemorySample;
+        after: MemorySample;
+      };
+      expect(details.gc.collections.map((c) => [c.heapFreed, c.externalFreed])).toEqual([
+        [1.5 * MiB, 0],
+        [0, 256 * MiB],
+      ]);
+      expect(details.before.rss - details.after.rss).toBe(257.5 * MiB);
+    });
+
+    it('collects again while a collection still finds new garbage in the heap, up to maxCollections', async () => {
+      const chained = setup({}, [
+        { heap: 2 * MiB, external: 0 },
+        { heap: 2 * MiB, external: 100 * MiB }, // garbage reachable only from the first round's
+        { heap: 0, external: 100 * MiB },
+        { heap: 0, external: 0 },
+      ]);
+      await chained.run();
+      expect(chained.state.collections).toBe(3);
+      const endless = setup({ maxCollections: 3 }, Array(5).fill({ heap: 10 * MiB, external: 0 }));
+      await endless.run();
+      expect(endless.state.collections).toBe(3);
+    });
+
+    it('misses the swept Buffers with a single collection: why the minimum is two', async () => {
+      const one = setup({ minCollections: 1 }, [
+        { heap: 0.5 * MiB, external: 0 },
+        { heap: 0, external: 64 * MiB },
+      ]);
+      const record = await one.run();
+      expect(one.state.collections).toBe(1);
+      expect(record.freedBytes).toBe(0.5 * MiB);
+    });
+
+    it('is rate-limited across the actions of one gate, in scheduler time', async () => {
+      const fake = fakeProcess(BUFFERS);
+      const gate = new GcGate();
+      const scheduler = new ManualScheduler(0);
+      const runner = new ActionRunner({ scheduler });
+      const a = new GcAction(options({ cgroup: 'none', minInterval: '1s' }), gate, fake.environment);
+      const b = new GcAction(options({ cgroup: 'none', minInterval: '1s' }), gate, fake.environment);
+      await runner.run(a, { level: 'critical' });
+      scheduler.advanceBy(999);
+      const limited = await runner.run(b, { level: 'critical' });
+      expect(limited.summary).toBe('skipped: the last collection was 999 ms ago (minInterval 1000 ms)');
+      expect(limited.details).toEqual({ rateLimited: true });
+      scheduler.advanceBy(1);
+      await runner.run(b, { level: 'critical' });
+      expect(fake.state.calls.filter((c) => c === 'trim')).toHaveLength(2);
+    });
+
+    it('in a dry run samples memory and collects nothing', async () => {
+      const { run, state } = setup();
+      const record = await run(true);
+      expect(record.summary).toBe('would run 2-4 full collections and malloc_trim(0)');
+      expect(state.calls).toEqual([]);
+    });
+
+    it('says why malloc_trim did nothing where it is unavailable, and can be told not to trim', async () => {
+      const fake = fakeProcess(BUFFERS, { available: false, released: false, reason: 'not glibc (musl)' });
+      const record = await new ActionRunner().run(
+        new GcAction(options({ cgroup: 'none' }), new GcGate(), fake.environment),
+        {
+          level: 'critical',
+        },
+      );
+      expect(record.summary).toContain('malloc_trim unavailable (not glibc (musl))');
+      const off = setup({ trim: false });
+      const untrimmed = await off.run();
+      expect(off.state.calls).not.toContain('trim');
+      expect(untrimmed.summary).toContain('malloc_trim off');
+    });
+
+    it('reports a missing gc() and still trims', async () => {
+      const fake = fakeProcess(BUFFERS);
+      fake.environment.obtainGc = () => ({ available: false, reason: 'flags are frozen' });
+      const runner = new ActionRunner();
+      const errors: string[] = [];
+      runner.errors$.subscribe((e) => errors.push(e.message));
+      const record = await runner.run(
+        new GcAction(options({ cgroup: 'none' }), new GcGate(), fake.environment),
+        {
+          level: 'critical',
+        },
+      );
+      expect(record.status).toBe('ok');
+      expect(errors).toEqual(['gc: cannot collect garbage, trimming only: flags are frozen']);
+      expect(fake.state.calls).toEqual(['trim']);
+    });
+
+    it('reads the cgroup usage of a given directory', async () => {
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'gc-cgroup-'));
+      writeFileSync(path.join(dir, 'memory.usage_in_bytes'), '123456\n');
+      const real = new GcAction(options({ cgroup: dir, minCollections: 1, maxCollections: 1, trim: false }));
+      const record = await new ActionRunner().run(real, { level: 'critical' });
+      rmSync(dir, { recursive: true });
+      expect(record.details).toMatchObject({
+        cgroup: `${dir}/memory.usage_in_bytes`,
+        before: { cgroup: 123456 },
+      });
+    });
+  });
+
+  describe('with the real V8 and glibc', () => {
+    it('hands the backing stores of dropped Buffers back to the process right away', async () => {
+      let cache: Buffer[] | undefined = Array.from({ length: 512 }, () => Buffer.alloc(64 * 1024, 1));
+      const held = process.memoryUsage().arrayBuffers;
+      expect(cache.length).toBe(512);
+      cache = undefined;
+      const record = await new ActionRunner().run(new GcAction(options({ cgroup: 'none' })), {
+        level: 'critical',
+      });
+      const details = record.details as { after: MemorySample; gc: { collections: unknown[] } };
+      expect(details.gc.collections.length).toBeGreaterThanOrEqual(2);
+      // 32 MiB of backing stores were held; after the action V8 no longer holds them.
+      expect(held - details.after.arrayBuffers).toBeGreaterThan(30 * MiB);
+    });
+  });
+});
+
+describe('gc options', () => {
+  it('defaults', () => {
+    expect(options()).toEqual({
+      minCollections: 2,
+      maxCollections: 4,
+      settleBytes: MiB,
+      trim: true,
+      minInterval: 1000,
+      cgroup: 'self',
+    });
+  });
+
+  it.each([
+    [{ minCollections: 0 }, 'minCollections'],
+    [{ minCollections: 5, maxCollections: 3 }, 'minCollections'],
+    [{ cgroup: 'relative/path' }, 'cgroup'],
+    [{ minInterval: 'soon' }, 'minInterval'],
+    [{ collect: true }, ''],
+  ])('rejects %p at %p', (input, path) => {
+    const result = validateOptions(gcOptionsSchema, input);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.issues[0].path).toBe(path);
+  });
+});
+
+describe('gcModule', () => {
+  it('provides the gc factory, whose actions share one rate limit', async () => {
+    const { container, actions } = loadPlugins([gcModule]);
+    expect(actions.map((a) => a.id)).toEqual(['gc']);
+    const factory = container.get(GcFactory);
+    const scheduler = new ManualScheduler(0);
+    const runner = new ActionRunner({ scheduler });
+    const opts = options({
+      cgroup: 'none',
+      trim: false,
+      minCollections: 1,
+      maxCollections: 1,
+      minInterval: '10s',
+    });
+    expect((await runner.run(factory.create(opts), { level: 'critical' })).details).not.toHaveProperty(
+      'rateLimited',
+    );
+    expect((await runner.run(factory.create(opts), { level: 'critical' })).details).toEqual({
+      rateLimited: true,
+    });
+  });
+});

@@ -1,0 +1,69 @@
+import { MemshedError, parseBytes, parseDuration } from '@memshed/core';
+import { z } from 'zod';
+
+/** A duration: milliseconds, or text such as `500ms`, `1s`. */
+const duration = z.union([z.number(), z.string()]).transform((value, context) => {
+  try {
+    return parseDuration(value);
+  } catch (error) {
+    context.issues.push({
+      code: 'custom',
+      input: value,
+      message: MemshedError.is(error) ? error.message : String(error),
+    });
+    return z.NEVER;
+  }
+});
+
+/** A size: bytes, or text such as `1M` (powers of 1024). */
+const bytes = z.union([z.number(), z.string()]).transform((value, context) => {
+  try {
+    return parseBytes(value);
+  } catch (error) {
+    context.issues.push({
+      code: 'custom',
+      input: value,
+      message: MemshedError.is(error) ? error.message : String(error),
+    });
+    return z.NEVER;
+  }
+});
+
+/**
+ * Options of the gc action (`with:` in config).
+ *
+ * Defaults: at least two full collections (one leaves freed Buffers with V8's concurrent
+ * sweeper), more while the last one still found at least 1 MiB of new garbage in the V8 heap, at
+ * most four; then glibc's `malloc_trim(0)`; at most once a second per container.
+ */
+export const gcOptionsSchema = z
+  .strictObject({
+    /** Full collections always run. Default 2. */
+    minCollections: z.int().min(1).max(10).default(2),
+    /** Full collections at most. Default 4. */
+    maxCollections: z.int().min(1).max(10).default(4),
+    /**
+     * Another collection runs (up to the maximum) while the last one freed at least this much of
+     * the V8 heap: new garbage may hold Buffers whose memory only the next collection sweeps.
+     * Default 1M.
+     */
+    settleBytes: bytes.default(1024 * 1024),
+    /** Call glibc's malloc_trim(0) after collecting, where available. Default true. */
+    trim: z.boolean().default(true),
+    /** Skip a run that comes sooner than this after the last one (GC is process-wide). Default 1s. */
+    minInterval: duration.default(1000),
+    /**
+     * Whose usage to record: `self` (this process's memory cgroup), `none`, or a cgroup directory
+     * (absolute path). Default `self`.
+     */
+    cgroup: z.union([z.literal('self'), z.literal('none'), z.string().startsWith('/')]).default('self'),
+  })
+  .refine((options) => options.minCollections <= options.maxCollections, {
+    message: 'minCollections must not exceed maxCollections',
+    path: ['minCollections'],
+  });
+
+/** Validated options of the gc action, defaults applied. */
+export type GcOptions = z.output<typeof gcOptionsSchema>;
+/** Options of the gc action as written in config. */
+export type GcOptionsInput = z.input<typeof gcOptionsSchema>;

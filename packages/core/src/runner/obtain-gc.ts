@@ -1,0 +1,45 @@
+import * as v8 from 'node:v8';
+import * as vm from 'node:vm';
+
+/** V8's full garbage collection, as `--expose-gc` exposes it. */
+export type GcFunction = () => void;
+
+/** The outcome of {@link obtainGc}: the function, or why there is none. */
+export type GcAvailability =
+  | {
+      readonly available: true;
+      readonly gc: GcFunction;
+      /** How it was obtained. */ readonly via: 'global' | 'flag';
+    }
+  | { readonly available: false; readonly reason: string };
+
+let obtained: GcAvailability | undefined;
+
+/**
+ * V8's `gc()`, obtained once per process: the global one when the process runs with
+ * `--expose-gc`, else by turning the flag on at run time (`v8.setFlagsFromString('--expose-gc')`)
+ * and taking `gc` from a fresh context (`vm.runInNewContext('gc')`), which is how it works on
+ * Node 20 without restarting the process. Never throws; `available: false` says why.
+ */
+export function obtainGc(): GcAvailability {
+  if (obtained?.available) return obtained;
+  const exposed = (globalThis as { gc?: unknown }).gc;
+  if (typeof exposed === 'function') {
+    obtained = { available: true, gc: exposed as GcFunction, via: 'global' };
+    return obtained;
+  }
+  try {
+    v8.setFlagsFromString('--expose-gc');
+    const gc: unknown = vm.runInNewContext('gc');
+    obtained =
+      typeof gc === 'function'
+        ? { available: true, gc: gc as GcFunction, via: 'flag' }
+        : { available: false, reason: 'V8 did not expose gc() in a new context after --expose-gc' };
+  } catch (error) {
+    obtained = {
+      available: false,
+      reason: `gc() could not be obtained at run time: ${error instanceof Error ? error.message : String(error)}`,
+    };
+  }
+  return obtained;
+}

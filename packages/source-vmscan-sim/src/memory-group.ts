@@ -1,0 +1,196 @@
+import type { PressureNode } from '@memshed/core';
+import type { Prng } from './prng';
+
+// Math's functions held in module scope: a global lookup on every call is slow inside vm contexts (jest).
+const { floor, max, min, round, sqrt } = Math;
+
+/**
+ * One LRU list of a memory group, as counts of pages by temperature. The model does not track
+ * pages one by one: a reclaim pass draws which of the pages it takes are hot.
+ */
+export class LruList {
+  /** Working-set pages: referenced again, with the owner's probability, by the time reclaim looks at them. */
+  hot = 0;
+  /** Pages nobody is coming back for soon: read once, leaked, stale. Reclaimable at the first look. */
+  cold = 0;
+
+  /** Pages on the list. */
+  get size(): number {
+    return this.hot + this.cold;
+  }
+
+  /** Moves `hot` + `cold` pages from this list to `to`. */
+  moveTo(to: LruList, hot: number, cold: number): void {
+    this.hot -= hot;
+    this.cold -= cold;
+    to.hot += hot;
+    to.cold += cold;
+  }
+}
+
+/** The active and inactive lists of one type (file or anon) of one group: half of a kernel `lruvec`. */
+export class LruPair {
+  /** Pages that proved useful: reclaim only ages them (deactivation), never frees them directly. */
+  readonly active = new LruList();
+  /** Where reclaim looks for pages to free; new pages start here. */
+  readonly inactive = new LruList();
+
+  /** Pages on both lists. */
+  get size(): number {
+    return this.active.size + this.inactive.size;
+  }
+
+  /** Hot pages on both lists. */
+  get hot(): number {
+    return this.active.hot + this.inactive.hot;
+  }
+
+  /** Cold pages on both lists. */
+  get cold(): number {
+    return this.active.cold + this.inactive.cold;
+  }
+
+  /**
+   * `inactive_is_low()`: whether the inactive list is small against the active one, the signal
+   * that active pages should be aged. The target ratio grows with the square root of the size
+   * (`int_sqrt(10 * gb)`), 1 below 1 GiB.
+   */
+  inactiveIsLow(): boolean {
+    const inactive = this.inactive.size;
+    const active = this.active.size;
+    const gigabytes = floor((inactive + active) / 262_144);
+    const ratio = gigabytes ? floor(sqrt(10 * gigabytes)) : 1;
+    return inactive * ratio < active;
+  }
+
+  /**
+   * Removes `count` pages of one temperature from both lists, in proportion to what each holds
+   * (freeing memory does not care about list position). Returns how many were removed.
+   */
+  remove(temperature: 'hot' | 'cold', count: number): number {
+    const active = this.active[temperature];
+    const inactive = this.inactive[temperature];
+    const take = min(count, active + inactive);
+    if (take <= 0) return 0;
+    const fromInactive = min(inactive, round((take * inactive) / (active + inactive)));
+    this.inactive[temperature] -= fromInactive;
+    this.active[temperature] -= take - fromInactive;
+    return take;
+  }
+}
+
+/** Reclaim and fault counters of a group, cumulative since the start. */
+export interface MemoryGroupStats {
+  /** Pages scanned by reclaim passes that targeted this group, plus the synthetic windows of priority escalation. */
+  vmpressureScanned: number;
+  /** Pages reclaimed by those passes. */
+  vmpressureReclaimed: number;
+  /** Working-set pages faulted back after reclaim took them (file refaults and swap-ins). */
+  refaults: number;
+  /** Reclaim runs (`try_to_free_mem_cgroup_pages` calls) that targeted this group. */
+  reclaimRuns: number;
+  /** OOM kills decided in this group. */
+  oomKills: number;
+}
+
+/**
+ * A memory cgroup of the simulation: a page counter with a limit that counts the pages of the
+ * group and of every descendant (hierarchical charging, as cgroup v1 with use_hierarchy and v2),
+ * and the group's own LRU lists.
+ */
+export class MemoryGroup {
+  /** Child groups, in scenario order. */
+  readonly children: MemoryGroup[] = [];
+  /** Page cache charged to this group. */
+  readonly file = new LruPair();
+  /** Anonymous memory charged to this group (heap, caches, services of its workload). */
+  readonly anon = new LruPair();
+  /** Anonymous pages of this group swapped out: not in memory, not in `usage`. */
+  swappedHot = 0;
+  /** See {@link swappedHot}. */
+  swappedCold = 0;
+  /** Of the cold file pages, how many belong to the workload's data set (the rest were streamed). */
+  fileColdData = 0;
+  /** Pages charged to this group and its descendants (`memory.usage_in_bytes` / 4096). */
+  usage = 0;
+  /** Reclaim counters. */
+  readonly stats: MemoryGroupStats = {
+    vmpressureScanned: 0,
+    vmpressureReclaimed: 0,
+    refaults: 0,
+    reclaimRuns: 0,
+    oomKills: 0,
+  };
+  /** This group and its ancestors, nearest first: the page counters a charge goes through. */
+  readonly lineage: readonly MemoryGroup[];
+  /** Where the round-robin walk of this group's subtree resumes (the kernel's reclaim cookie). */
+  reclaimCursor = 0;
+  /** The refault count when reclaim last looked at this group, to tell whether the file cache is thrashing. */
+  refaultsAtLastReclaim = 0;
+  /** Probability that reclaim finds a hot page of this group referenced (its workload's `hot`). */
+  hotReference = 0.9;
+  /** The engine node fed by reclaim that targets this group, once the source has started. */
+  node: PressureNode | undefined;
+  private subtreeCache: MemoryGroup[] | undefined;
+
+  constructor(
+    /** The engine path, e.g. `/sim/app`. */
+    readonly path: string,
+    /** The limit in pages; Infinity for none. */
+    readonly limit: number,
+    /** The parent group, undefined for the simulation's root. */
+    readonly parent: MemoryGroup | undefined,
+  ) {
+    parent?.children.push(this);
+    this.lineage = parent ? [this, ...parent.lineage] : [this];
+  }
+
+  /** This group and its descendants, parents first (the order of `mem_cgroup_iter`). */
+  get subtree(): readonly MemoryGroup[] {
+    if (!this.subtreeCache) {
+      this.subtreeCache = [this];
+      for (const child of this.children) this.subtreeCache.push(...child.subtree);
+    }
+    return this.subtreeCache;
+  }
+
+  /** Pages this group can still charge before it or an ancestor hits its limit. */
+  margin(): number {
+    let margin = Infinity;
+    for (const group of this.lineage) margin = min(margin, group.limit - group.usage);
+    return margin;
+  }
+
+  /**
+   * The group that fails a charge of `pages` here: the nearest of this group and its ancestors
+   * that would pass its limit (`mem_over_limit`), or undefined when the charge fits.
+   */
+  overLimit(pages: number): MemoryGroup | undefined {
+    for (const group of this.lineage) if (group.usage + pages > group.limit) return group;
+    return undefined;
+  }
+
+  /** Adds `pages` to this group's counter and every ancestor's (`page_counter_charge`). */
+  charge(pages: number): void {
+    for (const group of this.lineage) group.usage += pages;
+  }
+
+  /** Takes `pages` off this group's counter and every ancestor's. */
+  uncharge(pages: number): void {
+    for (const group of this.lineage) group.usage -= pages;
+  }
+
+  /** Pages of this group's own lists (without descendants). */
+  get ownPages(): number {
+    return this.file.size + this.anon.size;
+  }
+
+  /**
+   * Accounts `count` cold file pages about to leave the lists: draws how many of them were data-set
+   * pages (the workload will read those again) rather than streamed ones. Call before removing them.
+   */
+  forgetColdFile(count: number, random: Prng): void {
+    const streamed = max(0, this.file.cold - this.fileColdData);
+    this.fileColdData -= random.hypergeometric(count, this.fileColdData, streamed);
+  }
+}

@@ -1,0 +1,644 @@
+import { VMPRESSURE_WINDOW, type PressureNode } from '@memshed/core';
+import { Subject, type Observable } from 'rxjs';
+import { MemoryGroup } from './memory-group';
+import { Prng } from './prng';
+import type { Scenario, ScenarioGroup } from './scenario';
+import { AnonOwner, SimulatedWorkload, type AppHost } from './simulated-app';
+import { bytesToPages, PAGE_SIZE } from './units';
+import { MAX_RECLAIM_RETRIES, Vmscan, type SwapSpace } from './vmscan';
+
+// Math's functions held in module scope: a global lookup on every call is slow inside vm contexts (jest).
+const { floor, max, min, round, sqrt } = Math;
+
+/** Something that happened in the simulated machine, for the timeline, the JSON lines and the plot. */
+export type MachineActivity =
+  | {
+      readonly type: 'action';
+      /** Model milliseconds. */
+      readonly time: number;
+      readonly workload: string;
+      /** `cache-purge`, `service-shutdown` or `service-start`. */
+      readonly action: string;
+      /** The cache or service. */
+      readonly target: string;
+      /** Bytes freed, from memory and swap. */
+      readonly freedBytes: number;
+      /** Who asked: a policy name, or what the caller passed. */
+      readonly by?: string;
+    }
+  | {
+      readonly type: 'oom';
+      readonly time: number;
+      /** The group whose limit could not be met (`mem_over_limit`). */
+      readonly group: string;
+      /** The workload killed, undefined when there was nothing to kill (the allocation failed). */
+      readonly workload: string | undefined;
+      readonly freedBytes: number;
+    }
+  | { readonly type: 'restart'; readonly time: number; readonly workload: string }
+  | {
+      readonly type: 'phase';
+      readonly time: number;
+      readonly workload: string;
+      /** Index in the workload's phases. */
+      readonly phase: number;
+      readonly label?: string;
+    };
+
+/** Options of {@link SimulatedMachine}. */
+export interface SimulatedMachineOptions {
+  /** The seed of every random draw. */
+  readonly seed: number;
+  /** The engine path of the root group (the machine). Default `/sim`. */
+  readonly root?: string;
+  /** The engine window, for the model's record of synthetic priority windows. Default 512. */
+  readonly window?: number;
+}
+
+/** One group's memory at an instant. */
+export interface GroupSnapshot {
+  /** The engine path, e.g. `/sim/app`. */
+  readonly path: string;
+  /** Bytes charged to the group and its descendants. */
+  readonly usage: number;
+  /** The group's limit in bytes; undefined for none. */
+  readonly limit: number | undefined;
+  /** Resident anonymous bytes in the subtree. */
+  readonly anon: number;
+  /** Page cache bytes in the subtree. */
+  readonly file: number;
+  /** Swapped-out bytes of the subtree. */
+  readonly swap: number;
+}
+
+interface PhaseSettings {
+  rate: number;
+  leak: number;
+  reads: number;
+  stream: number;
+  workingSet: number;
+}
+
+/** Time constant of the load's wander back to 1, in seconds. */
+const LOAD_TIME_CONSTANT = 10;
+
+/** What a demand charges and where its pages go once charged. */
+type DemandKind = 'anon' | 'swap-in' | 'working-set' | 'data' | 'stream';
+
+/** Pages a workload wants in one step: charged in order, possibly across several slices. */
+interface Demand {
+  workload: SimulatedWorkload;
+  kind: DemandKind;
+  /** For `anon`: who gets the pages. */
+  owner: AnonOwner | undefined;
+  pages: number;
+  /** Reclaim runs left that may free nothing before OOM (kept across slices). */
+  retries: number;
+}
+
+/**
+ * The simulated machine: memory groups with limits and LRU lists, workloads that allocate and read
+ * files, the reclaim path that runs when a charge hits a limit, and the OOM killer when reclaim
+ * fails. Every page count is an integer; every random draw comes from one seeded generator, in a
+ * fixed order, so that a scenario and a seed always give the same run.
+ *
+ * The machine is driven from outside: {@link start} once, then {@link advanceTo} with growing times,
+ * each followed by {@link drain} (or both at once with {@link step}). `advanceTo` decides what every
+ * workload wants during the step; `drain` charges it, reclaiming as limits require, and can stop
+ * after a number of reclaim runs so that the engine's work (and whoever listens) runs in between,
+ * as the kernel's vmpressure work runs while reclaim goes on. Reclaim feeds the groups' engine
+ * nodes, once {@link attach}ed.
+ */
+export class SimulatedMachine implements AppHost {
+  /** The root group: the machine, limited by its memory. */
+  readonly root: MemoryGroup;
+  /** Every group, parents first. */
+  readonly groups: readonly MemoryGroup[];
+  /** The workloads, in scenario order. */
+  readonly workloads: readonly SimulatedWorkload[];
+  /** The swap space. */
+  readonly swap: SwapSpace;
+  /** The seeded generator. */
+  readonly random: Prng;
+  /** The reclaim path. */
+  readonly vmscan: Vmscan;
+  /** Shedding actions, OOM kills, restarts and phase changes, as they happen. */
+  readonly activity$: Observable<MachineActivity>;
+  /** Model time in milliseconds. */
+  time = 0;
+
+  private readonly activity = new Subject<MachineActivity>();
+  private readonly settings = new Map<SimulatedWorkload, PhaseSettings[]>();
+  private readonly phaseStarts = new Map<SimulatedWorkload, number[]>();
+  private readonly wsEverLoaded = new Map<SimulatedWorkload, number>();
+  // A pool: demand objects are reused from step to step (tens of thousands of steps per run).
+  private readonly demands: Demand[] = [];
+  private queued = 0;
+  private next = 0;
+  private budget = Infinity;
+  private started = false;
+  private lastFailedOomAt = -1;
+
+  constructor(
+    /** The scenario it runs. */
+    readonly scenario: Scenario,
+    options: SimulatedMachineOptions,
+  ) {
+    this.random = new Prng(options.seed);
+    this.swap = { total: floor(scenario.machine.swap / PAGE_SIZE), used: 0 };
+    this.vmscan = new Vmscan(
+      this.random,
+      this.swap,
+      scenario.machine.swappiness,
+      options.window ?? VMPRESSURE_WINDOW,
+    );
+    const rootPath = options.root ?? '/sim';
+    this.root = new MemoryGroup(rootPath, floor(scenario.machine.memory / PAGE_SIZE), undefined);
+    const groups = [this.root];
+    const build = (parent: MemoryGroup, children: Record<string, ScenarioGroup>) => {
+      for (const [name, spec] of Object.entries(children)) {
+        const limit = spec.limit === undefined ? Infinity : floor(spec.limit / PAGE_SIZE);
+        const group = new MemoryGroup(`${parent.path === '/' ? '' : parent.path}/${name}`, limit, parent);
+        groups.push(group);
+        build(group, spec.groups);
+      }
+    };
+    build(this.root, scenario.groups);
+    this.groups = groups;
+    this.workloads = scenario.workloads.map((spec) => {
+      const group = this.group(spec.group);
+      if (!group) throw new Error(`workload '${spec.name}': no group '${spec.group}'`);
+      group.hotReference = spec.hot;
+      const workload = new SimulatedWorkload(this, spec, group);
+      this.settings.set(workload, phaseSettings(spec));
+      let start = 0;
+      this.phaseStarts.set(
+        workload,
+        spec.phases.map((phase) => {
+          const at = start;
+          start += phase.for;
+          return at;
+        }),
+      );
+      this.wsEverLoaded.set(workload, 0);
+      return workload;
+    });
+    this.activity$ = this.activity.asObservable();
+  }
+
+  /** A group by engine path (`/sim/app`) or by path below the root (`app`, `app/workers`); `/` or `''` is the root. */
+  group(path: string): MemoryGroup | undefined {
+    const relative = path.startsWith(this.root.path + '/') ? path.slice(this.root.path.length + 1) : path;
+    if (path === this.root.path || relative === '' || relative === '/') return this.root;
+    const absolute = `${this.root.path === '/' ? '' : this.root.path}/${relative.replace(/^\/+|\/+$/g, '')}`;
+    return this.groups.find((group) => group.path === absolute);
+  }
+
+  /** A workload by name. */
+  workload(name: string): SimulatedWorkload | undefined {
+    return this.workloads.find((workload) => workload.name === name);
+  }
+
+  /** Connects every group to its engine node: reclaim then feeds the engine. */
+  attach(nodeFor: (path: string) => PressureNode): void {
+    for (const group of this.groups) group.node = nodeFor(group.path);
+  }
+
+  /** Starts every workload at `time`: queues its initial memory (drain it next). Once. */
+  start(time = 0): void {
+    if (this.started) return;
+    this.started = true;
+    this.time = time;
+    for (const workload of this.workloads) {
+      this.startWorkload(workload);
+      this.enterPhases(workload);
+    }
+  }
+
+  /**
+   * Moves the model to `time` and queues what every workload wants over the step (restarts, phase
+   * changes, growth, file reads). Anything still queued from the previous step is charged first.
+   * Earlier times are ignored.
+   */
+  advanceTo(time: number): void {
+    if (!this.started) this.start(this.time);
+    this.drain();
+    const dt = (time - this.time) / 1000;
+    if (!(dt > 0)) return;
+    this.time = time;
+    for (const workload of this.workloads) {
+      if (!workload.alive) {
+        if (workload.restartAt > time) continue;
+        this.activity.next({ type: 'restart', time, workload: workload.name });
+        this.startWorkload(workload);
+      }
+      this.enterPhases(workload);
+      this.wander(workload, dt);
+      this.queueStep(workload, dt);
+    }
+  }
+
+  /**
+   * Charges what is queued, in order, reclaiming where limits require. Stops once `maxReclaimRuns`
+   * reclaim runs have been made (so that the engine's work can run) and returns false if anything
+   * is left; true when the queue is empty.
+   */
+  drain(maxReclaimRuns = Infinity): boolean {
+    this.budget = maxReclaimRuns;
+    while (this.next < this.queued) {
+      const demand = this.demands[this.next];
+      this.satisfy(demand);
+      if (demand.pages > 0 && demand.workload.alive && this.budget <= 0) return false;
+      this.next++;
+    }
+    this.queued = 0;
+    this.next = 0;
+    return true;
+  }
+
+  /** {@link advanceTo} then {@link drain}: one whole step. */
+  step(time: number): void {
+    this.advanceTo(time);
+    this.drain();
+  }
+
+  /** Every group's memory now. */
+  snapshot(): GroupSnapshot[] {
+    return this.groups.map((group) => {
+      let anon = 0;
+      let file = 0;
+      let swap = 0;
+      for (const member of group.subtree) {
+        anon += member.anon.size;
+        file += member.file.size;
+        swap += member.swappedHot + member.swappedCold;
+      }
+      return {
+        path: group.path,
+        usage: group.usage * PAGE_SIZE,
+        limit: Number.isFinite(group.limit) ? group.limit * PAGE_SIZE : undefined,
+        anon: anon * PAGE_SIZE,
+        file: file * PAGE_SIZE,
+        swap: swap * PAGE_SIZE,
+      };
+    });
+  }
+
+  /** @internal Frees pages of an owner (the hooks and the OOM killer call it). */
+  free(workload: SimulatedWorkload, owner: AnonOwner, pages: number): number {
+    const group = workload.group;
+    const count = max(0, min(round(pages), owner.pages));
+    if (count === 0) return 0;
+    let hot = min(owner.hot, round((count * owner.hot) / owner.pages));
+    let cold = count - hot;
+    if (cold > owner.cold) {
+      hot += cold - owner.cold;
+      cold = owner.cold;
+    }
+    owner.hot -= hot;
+    owner.cold -= cold;
+    this.freeAnon(group, 'hot', hot);
+    this.freeAnon(group, 'cold', cold);
+    return count * PAGE_SIZE;
+  }
+
+  /** @internal Queues new memory for an owner (a service that starts again). */
+  allocate(workload: SimulatedWorkload, owner: AnonOwner, pages: number): void {
+    this.queue(workload, 'anon', pages, owner);
+  }
+
+  /** @internal Records a shedding action. */
+  recordAction(
+    workload: SimulatedWorkload,
+    action: string,
+    target: string,
+    freedBytes: number,
+    by: string | undefined,
+  ): void {
+    this.activity.next({
+      type: 'action',
+      time: this.time,
+      workload: workload.name,
+      action,
+      target,
+      freedBytes,
+      ...(by === undefined ? {} : { by }),
+    });
+  }
+
+  /** Stops emitting activity. */
+  dispose(): void {
+    this.activity.complete();
+  }
+
+  private freeAnon(group: MemoryGroup, temperature: 'hot' | 'cold', pages: number): void {
+    if (pages <= 0) return;
+    const swappedKey = temperature === 'hot' ? 'swappedHot' : 'swappedCold';
+    const swapped = group[swappedKey];
+    const resident = group.anon[temperature];
+    let fromSwap = swapped + resident > 0 ? round((pages * swapped) / (swapped + resident)) : 0;
+    fromSwap = min(swapped, max(fromSwap, pages - resident));
+    group[swappedKey] -= fromSwap;
+    this.swap.used -= fromSwap;
+    group.uncharge(group.anon.remove(temperature, pages - fromSwap));
+  }
+
+  private queue(workload: SimulatedWorkload, kind: DemandKind, pages: number, owner?: AnonOwner): void {
+    if (pages <= 0) return;
+    const demand = this.demands[this.queued];
+    if (demand) {
+      demand.workload = workload;
+      demand.kind = kind;
+      demand.owner = owner;
+      demand.pages = pages;
+      demand.retries = MAX_RECLAIM_RETRIES;
+    } else {
+      this.demands.push({ workload, kind, owner, pages, retries: MAX_RECLAIM_RETRIES });
+    }
+    this.queued++;
+  }
+
+  private startWorkload(workload: SimulatedWorkload): void {
+    workload.alive = true;
+    workload.restartAt = Infinity;
+    workload.load = 1;
+    for (const service of workload.services) service.reset();
+    const spec = workload.spec;
+    this.queue(workload, 'anon', bytesToPages(spec.heap), workload.heap);
+    for (const cache of workload.caches) {
+      const pages = min(bytesToPages(cache.spec.size), bytesToPages(cache.spec.max));
+      this.queue(workload, 'anon', pages, cache.owner);
+    }
+    for (const service of workload.services) {
+      this.queue(workload, 'anon', bytesToPages(service.spec.size), service.owner);
+    }
+  }
+
+  /** Enters every phase whose start has come, ending the previous one (a spike is freed at its phase's end). */
+  private enterPhases(workload: SimulatedWorkload): void {
+    const starts = this.phaseStarts.get(workload)!;
+    const phases = workload.spec.phases;
+    while (workload.phase + 1 < phases.length && starts[workload.phase + 1] <= this.time) {
+      this.free(workload, workload.spike, workload.spike.pages);
+      workload.phase++;
+      const phase = phases[workload.phase];
+      this.activity.next({
+        type: 'phase',
+        time: this.time,
+        workload: workload.name,
+        phase: workload.phase,
+        ...(phase.label === undefined ? {} : { label: phase.label }),
+      });
+      if (phase.spike && workload.alive) {
+        this.queue(workload, 'anon', bytesToPages(phase.spike), workload.spike);
+      }
+    }
+    // The last phase's spike ends with its phase, even though its settings stay.
+    const last = phases.length - 1;
+    if (workload.phase === last && last >= 0 && starts[last] + phases[last].for <= this.time) {
+      this.free(workload, workload.spike, workload.spike.pages);
+    }
+  }
+
+  /** The load wanders around 1 (Ornstein-Uhlenbeck): different seeds, different runs, same averages. */
+  private wander(workload: SimulatedWorkload, dt: number): void {
+    const jitter = workload.spec.jitter;
+    if (jitter === 0 || !workload.alive) return;
+    const theta = 1 / LOAD_TIME_CONSTANT;
+    const sigma = jitter * sqrt(2 * theta);
+    const next = workload.load + theta * (1 - workload.load) * dt + sigma * sqrt(dt) * this.random.normal();
+    workload.load = min(2, max(0.1, next));
+  }
+
+  /**
+   * What a workload wants over `dt` seconds, in this order: swap-ins of its working set (touched
+   * again at once), heap growth, cache fills, service growth, the leak; then file reading: working-set
+   * pages that reclaim took are read back first (refaults) within the read throughput, the rest of
+   * the throughput reads the data set (missing where it is not cached), and streamed data is always
+   * new page cache.
+   */
+  private queueStep(workload: SimulatedWorkload, dt: number): void {
+    if (!workload.alive) return;
+    const group = workload.group;
+    const settings = this.currentSettings(workload);
+    const scale = (dt * workload.load) / PAGE_SIZE;
+    const carry = workload.carry;
+    this.queue(workload, 'swap-in', group.swappedHot);
+    this.queue(workload, 'anon', take(carry, 'heap', settings.rate * scale), workload.heap);
+    for (const cache of workload.caches) {
+      const room = bytesToPages(cache.spec.max) - cache.owner.pages;
+      if (room <= 0) continue;
+      cache.carry += cache.spec.fill * scale;
+      const pages = min(room, floor(cache.carry));
+      cache.carry -= pages;
+      this.queue(workload, 'anon', pages, cache.owner);
+    }
+    for (const service of workload.services) {
+      if (!service.running) continue;
+      const most = service.spec.max === undefined ? Infinity : bytesToPages(service.spec.max);
+      const room = most - service.owner.pages;
+      if (room <= 0) continue;
+      service.carry += service.spec.growth * scale;
+      const pages = min(room, floor(service.carry));
+      service.carry -= pages;
+      this.queue(workload, 'anon', pages, service.owner);
+    }
+    this.queue(workload, 'anon', take(carry, 'leak', settings.leak * scale), workload.leaked);
+
+    const workingSet = bytesToPages(settings.workingSet);
+    // A working set that shrank leaves pages that are now just data.
+    const excess = group.file.hot - workingSet;
+    if (excess > 0) {
+      const fromInactive = min(excess, group.file.inactive.hot);
+      group.file.inactive.hot -= fromInactive;
+      group.file.inactive.cold += fromInactive;
+      group.file.active.hot -= excess - fromInactive;
+      group.file.active.cold += excess - fromInactive;
+      group.fileColdData += excess;
+    }
+    const budget = take(carry, 'reads', settings.reads * scale);
+    const faults = min(max(0, workingSet - group.file.hot), budget);
+    this.queue(workload, 'working-set', faults);
+    const coldData = this.dataSet(workload, settings) - workingSet;
+    if (coldData > 0) {
+      const cachedShare = min(1, group.fileColdData / coldData);
+      this.queue(workload, 'data', take(carry, 'data', (budget - faults) * (1 - cachedShare)));
+    }
+    this.queue(workload, 'stream', take(carry, 'stream', settings.stream * scale));
+  }
+
+  private currentSettings(workload: SimulatedWorkload): PhaseSettings {
+    return this.settings.get(workload)![workload.phase + 1];
+  }
+
+  private dataSet(workload: SimulatedWorkload, settings: PhaseSettings): number {
+    return max(
+      bytesToPages(settings.workingSet),
+      bytesToPages(workload.spec.files.size ?? settings.workingSet),
+    );
+  }
+
+  /** Charges as much of one demand as the budget allows and puts the pages where they belong. */
+  private satisfy(demand: Demand): void {
+    const workload = demand.workload;
+    if (!workload.alive) return;
+    const group = workload.group;
+    // Caps that depend on the state now: reclaim may have changed it since the step was planned.
+    let wanted = demand.pages;
+    if (demand.kind === 'swap-in') wanted = min(wanted, group.swappedHot);
+    if (demand.kind === 'working-set') {
+      wanted = min(wanted, bytesToPages(this.currentSettings(workload).workingSet) - group.file.hot);
+    }
+    if (demand.kind === 'data') {
+      const settings = this.currentSettings(workload);
+      const coldData = this.dataSet(workload, settings) - bytesToPages(settings.workingSet);
+      wanted = min(wanted, coldData - group.fileColdData);
+    }
+    if (wanted <= 0) {
+      demand.pages = 0;
+      return;
+    }
+    const pages = this.charge(demand, wanted);
+    demand.pages = wanted - pages;
+    if (pages === 0) return;
+    switch (demand.kind) {
+      case 'anon': {
+        const owner = demand.owner!;
+        const { hot, cold } = owner.split(pages);
+        owner.hot += hot;
+        owner.cold += cold;
+        group.anon.inactive.hot += hot;
+        group.anon.inactive.cold += cold;
+        break;
+      }
+      case 'swap-in':
+        group.swappedHot -= pages;
+        this.swap.used -= pages;
+        group.anon.active.hot += pages;
+        group.stats.refaults += pages;
+        break;
+      case 'working-set': {
+        const loaded = this.wsEverLoaded.get(workload)!;
+        const first = min(pages, max(0, bytesToPages(this.currentSettings(workload).workingSet) - loaded));
+        this.wsEverLoaded.set(workload, loaded + first);
+        group.stats.refaults += pages - first;
+        group.file.inactive.hot += pages;
+        break;
+      }
+      case 'data':
+        group.file.inactive.cold += pages;
+        group.fileColdData += pages;
+        break;
+      case 'stream':
+        group.file.inactive.cold += pages;
+        break;
+    }
+  }
+
+  /**
+   * `try_charge`: charges up to `pages` to the demand's group, one reclaim run (nr_to_reclaim 32)
+   * each time a limit is hit, as page faults do. A run that frees something is retried at once;
+   * after MAX_RECLAIM_RETRIES runs that free nothing, the group over its limit goes OOM. Stops early
+   * when the slice's reclaim budget is spent. Returns the pages charged; if the workload was killed
+   * meanwhile, nothing stays charged and it returns 0.
+   */
+  private charge(demand: Demand, pages: number): number {
+    const workload = demand.workload;
+    const group = workload.group;
+    let charged = 0;
+    while (charged < pages && workload.alive) {
+      const margin = group.margin();
+      if (margin > 0) {
+        const count = min(pages - charged, margin);
+        group.charge(count);
+        charged += count;
+        continue;
+      }
+      if (this.budget <= 0) break;
+      this.budget--;
+      const over = group.overLimit(1)!;
+      if (this.vmscan.tryToFreeMemCgroupPages(over, 1) > 0) {
+        demand.retries = MAX_RECLAIM_RETRIES;
+        continue;
+      }
+      if (demand.retries-- > 0) continue;
+      demand.retries = MAX_RECLAIM_RETRIES;
+      if (!this.oomKill(over)) {
+        // Nothing to kill: the allocation fails.
+        demand.pages = 0;
+        return charged;
+      }
+    }
+    if (!workload.alive) {
+      // The faulting task died: its pending charge goes with it.
+      group.uncharge(charged);
+      return 0;
+    }
+    return charged;
+  }
+
+  /** `mem_cgroup_out_of_memory`: kills the workload of `over`'s subtree holding the most anonymous memory. */
+  private oomKill(over: MemoryGroup): SimulatedWorkload | undefined {
+    let victim: SimulatedWorkload | undefined;
+    for (const workload of this.workloads) {
+      if (!workload.alive || !over.subtree.includes(workload.group)) continue;
+      if (!victim || workload.anonPages > victim.anonPages) victim = workload;
+    }
+    over.stats.oomKills++;
+    if (!victim) {
+      if (this.lastFailedOomAt !== this.time) {
+        this.lastFailedOomAt = this.time;
+        this.activity.next({
+          type: 'oom',
+          time: this.time,
+          group: over.path,
+          workload: undefined,
+          freedBytes: 0,
+        });
+      }
+      return undefined;
+    }
+    let freed = 0;
+    for (const owner of victim.owners) freed += this.free(victim, owner, owner.pages);
+    victim.alive = false;
+    victim.restartAt = this.time + victim.spec.restart;
+    this.activity.next({
+      type: 'oom',
+      time: this.time,
+      group: over.path,
+      workload: victim.name,
+      freedBytes: freed,
+    });
+    return victim;
+  }
+}
+
+function take(carry: Record<string, number>, key: string, amount: number): number {
+  const total = carry[key] + amount;
+  const pages = floor(total);
+  carry[key] = total - pages;
+  return pages;
+}
+
+/** The settings in force before each phase (index 0) and in each phase (index i + 1). */
+function phaseSettings(spec: Scenario['workloads'][number]): PhaseSettings[] {
+  let current: PhaseSettings = {
+    rate: spec.rate,
+    leak: spec.leak,
+    reads: spec.files.reads,
+    stream: spec.files.stream,
+    workingSet: spec.files.workingSet,
+  };
+  const settings = [current];
+  for (const phase of spec.phases) {
+    current = {
+      rate: phase.rate ?? current.rate,
+      leak: phase.leak ?? current.leak,
+      reads: phase.reads ?? current.reads,
+      stream: phase.stream ?? current.stream,
+      workingSet: phase.workingSet ?? current.workingSet,
+    };
+    settings.push(current);
+  }
+  return settings;
+}

@@ -1,0 +1,177 @@
+import type { PressureNode } from '@memshed/core';
+import { MemoryGroup } from './memory-group';
+import { Prng } from './prng';
+import { DEF_PRIORITY, SWAP_CLUSTER_MAX, Vmscan, type SwapSpace } from './vmscan';
+
+type Call = ['prio', number] | ['account', number, number, boolean];
+
+/** A node that records what reclaim tells the engine. */
+function recordingNode(calls: Call[]): PressureNode {
+  return {
+    account: (scanned: number, reclaimed: number, tree = true) =>
+      calls.push(['account', scanned, reclaimed, tree]),
+    accountPriority: (priority: number) => calls.push(['prio', priority]),
+  } as unknown as PressureNode;
+}
+
+function group(path = '/sim', limit = Infinity, parent?: MemoryGroup): MemoryGroup {
+  return new MemoryGroup(path, limit, parent);
+}
+
+/** Puts pages on a group's lists and charges them. */
+function fill(
+  target: MemoryGroup,
+  pages: { inactiveFile?: [number, number]; activeFile?: [number, number]; inactiveAnon?: [number, number] },
+): void {
+  const [ih, ic] = pages.inactiveFile ?? [0, 0];
+  const [ah, ac] = pages.activeFile ?? [0, 0];
+  const [nh, nc] = pages.inactiveAnon ?? [0, 0];
+  target.file.inactive.hot += ih;
+  target.file.inactive.cold += ic;
+  target.file.active.hot += ah;
+  target.file.active.cold += ac;
+  target.anon.inactive.hot += nh;
+  target.anon.inactive.cold += nc;
+  target.charge(ih + ic + ah + ac + nh + nc);
+}
+
+const noSwap = (): SwapSpace => ({ total: 0, used: 0 });
+
+describe(Vmscan, () => {
+  describe('.getScanCount', () => {
+    it('scans lru_size >> priority of the file lists, and no anon without swap', () => {
+      const target = group();
+      fill(target, { inactiveFile: [0, 4096], activeFile: [8192, 0], inactiveAnon: [10_000, 0] });
+      const vmscan = new Vmscan(new Prng(1), noSwap(), 60);
+      expect([...vmscan.getScanCount(target, 12)]).toEqual([0, 0, 1, 2]);
+      expect([...vmscan.getScanCount(target, 4)]).toEqual([0, 0, 256, 512]);
+      expect([...vmscan.getScanCount(target, 0)]).toEqual([0, 0, 4096, 8192]);
+    });
+
+    it('balances anon and file by swappiness with swap, and scans both equally at priority 0', () => {
+      const target = group();
+      // Inactive file below active: the file list may be deactivated, so no cache trim mode.
+      fill(target, { inactiveFile: [0, 4096], activeFile: [8192, 0], inactiveAnon: [0, 10_000] });
+      const vmscan = new Vmscan(new Prng(1), { total: 100_000, used: 0 }, 60);
+      // anon 10000 >> 4 = 625, * 60/200; file 256 and 512, * 140/200.
+      expect([...vmscan.getScanCount(target, 4)]).toEqual([187, 0, 179, 358]);
+      expect([...vmscan.getScanCount(target, 0)]).toEqual([10_000, 0, 4096, 8192]);
+    });
+
+    it('trims page cache only while the inactive file list is large enough (cache trim mode)', () => {
+      const target = group();
+      fill(target, { inactiveFile: [0, 8192], activeFile: [4096, 0], inactiveAnon: [0, 10_000] });
+      const vmscan = new Vmscan(new Prng(1), { total: 100_000, used: 0 }, 60);
+      expect([...vmscan.getScanCount(target, 4)]).toEqual([0, 0, 512, 256]);
+    });
+  });
+
+  describe('.tryToFreeMemCgroupPages', () => {
+    it('stops at the first priority that frees nr_to_reclaim, and accounts that pass', () => {
+      const calls: Call[] = [];
+      const target = group('/sim', 300_000);
+      target.node = recordingNode(calls);
+      fill(target, { inactiveFile: [0, 262_144] });
+      const reclaimed = new Vmscan(new Prng(1), noSwap(), 60).tryToFreeMemCgroupPages(target, 1);
+      // 262144 >> 12 = 64 pages to scan; the first batch of 32 cold pages is enough.
+      expect(reclaimed).toBe(SWAP_CLUSTER_MAX);
+      expect(calls).toEqual([
+        ['prio', DEF_PRIORITY],
+        ['account', 32, 32, false],
+        ['account', 32, 32, true],
+      ]);
+      expect(target.usage).toBe(262_144 - 32);
+      expect(target.stats).toMatchObject({ vmpressureScanned: 32, vmpressureReclaimed: 32, reclaimRuns: 1 });
+    });
+
+    it('escalates priority 12 to 0 when every page is referenced, giving each a second chance', () => {
+      const calls: Call[] = [];
+      const target = group('/sim', 1000);
+      target.node = recordingNode(calls);
+      target.hotReference = 1;
+      fill(target, { inactiveFile: [1000, 0] });
+      const reclaimed = new Vmscan(new Prng(1), noSwap(), 60).tryToFreeMemCgroupPages(target, 1);
+      expect(reclaimed).toBe(0);
+      const priorities = calls.filter((c) => c[0] === 'prio').map((c) => c[1]);
+      expect(priorities).toEqual([12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0]);
+      // One userland account per pass, right after its priority, with nothing reclaimed.
+      const tree = calls.filter((c) => c[0] === 'account' && c[3]);
+      expect(tree).toHaveLength(13);
+      expect(tree.every((c) => c[2] === 0)).toBe(true);
+      // Scanned pages were activated, not freed.
+      expect(target.usage).toBe(1000);
+      expect(target.file.active.hot).toBeGreaterThan(0);
+      expect(target.file.active.hot + target.file.inactive.hot).toBe(1000);
+      // The synthetic windows of vmpressure_prio (priorities 3..0) are in the model's record.
+      expect(target.stats.vmpressureScanned).toBeGreaterThanOrEqual(4 * 512);
+    });
+
+    it('scans nothing in anonymous memory without swap (scanned 0: the engine keeps calm)', () => {
+      const calls: Call[] = [];
+      const target = group('/sim', 100);
+      target.node = recordingNode(calls);
+      fill(target, { inactiveAnon: [0, 100] });
+      expect(new Vmscan(new Prng(1), noSwap(), 60).tryToFreeMemCgroupPages(target, 1)).toBe(0);
+      expect(calls.filter((c) => c[0] === 'account').every((c) => c[1] === 0)).toBe(true);
+      expect(target.anon.size).toBe(100);
+      expect(target.stats.vmpressureScanned).toBe(4 * 512);
+    });
+
+    it('swaps cold anonymous pages out when swap has room', () => {
+      const swap = { total: 10_000, used: 0 };
+      const target = group('/sim', 50_000);
+      fill(target, { inactiveAnon: [0, 40_000] });
+      const reclaimed = new Vmscan(new Prng(1), swap, 60).tryToFreeMemCgroupPages(target, 1);
+      expect(reclaimed).toBeGreaterThanOrEqual(SWAP_CLUSTER_MAX);
+      expect(swap.used).toBe(reclaimed);
+      expect(target.swappedCold).toBe(reclaimed);
+      expect(target.usage).toBe(40_000 - reclaimed);
+    });
+
+    it('keeps anonymous pages once swap is full', () => {
+      const swap = { total: 10, used: 10 };
+      const target = group('/sim', 100);
+      fill(target, { inactiveAnon: [0, 100] });
+      expect(new Vmscan(new Prng(1), swap, 60).tryToFreeMemCgroupPages(target, 1)).toBe(0);
+      expect(target.usage).toBe(100);
+    });
+
+    it('deactivates active pages when the inactive list runs low', () => {
+      const target = group('/sim', 20_000);
+      target.hotReference = 1;
+      fill(target, { inactiveFile: [100, 0], activeFile: [10_000, 0] });
+      new Vmscan(new Prng(1), noSwap(), 60).tryToFreeMemCgroupPages(target, 1);
+      expect(target.file.active.size).toBeLessThan(10_000 + 100);
+      expect(target.file.inactive.size + target.file.active.size).toBe(10_100);
+    });
+
+    it("walks the target's subtree round-robin, accounting tree = true only to the target", () => {
+      const parentCalls: Call[] = [];
+      const aCalls: Call[] = [];
+      const bCalls: Call[] = [];
+      const parent = group('/sim', 1_000_000);
+      const a = group('/sim/a', Infinity, parent);
+      const b = group('/sim/b', Infinity, parent);
+      parent.node = recordingNode(parentCalls);
+      a.node = recordingNode(aCalls);
+      b.node = recordingNode(bCalls);
+      fill(a, { inactiveFile: [0, 262_144] });
+      fill(b, { inactiveFile: [0, 262_144] });
+      const vmscan = new Vmscan(new Prng(1), noSwap(), 60);
+      vmscan.tryToFreeMemCgroupPages(parent, 1);
+      // The parent has no pages of its own; `a` satisfies the run, so `b` waits for the next one.
+      expect(a.usage).toBe(262_144 - 32);
+      expect(b.usage).toBe(262_144);
+      vmscan.tryToFreeMemCgroupPages(parent, 1);
+      expect(b.usage).toBe(262_144 - 32);
+      expect(parent.usage).toBe(2 * 262_144 - 64);
+      expect(parentCalls.filter((c) => c[0] === 'account' && c[3])).toEqual([
+        ['account', 32, 32, true],
+        ['account', 32, 32, true],
+      ]);
+      // Children only hear about their own scanning, and only as tree = false (socket pressure).
+      expect(aCalls).toEqual([['account', 32, 32, false]]);
+      expect(bCalls).toEqual([['account', 32, 32, false]]);
+    });
+  });
+});
