@@ -52,6 +52,13 @@ export type {
   SourceAvailability,
 } from './plugin';
 export { MemshedFacet, PressureEngineService, SchedulerService, createMemshed, loadPlugins } from './memshed';
-export type { LoadedPlugins, Memshed, MemshedOptions, SourceSpec, SourceStatus } from './memshed';
+export type {
+  LoadedPlugins,
+  Memshed,
+  MemshedCore,
+  MemshedOptions,
+  SourceSpec,
+  SourceStatus,
+} from './memshed';
 export * from './runner';
 export { formatDuration, parseDuration } from './duration';

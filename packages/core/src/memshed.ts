@@ -85,8 +85,16 @@ export interface SourceStatus {
   readonly error?: MemshedError;
 }
 
-/** A running memshed: the engine, the monitor, the started sources, and a clean stop. */
-export interface Memshed {
+/**
+ * A running memshed: the engine, the monitor, the started sources, and a clean stop. Plugins add
+ * typed properties to it through {@link MemshedFacet} and module augmentation of this interface
+ * (e.g. `memshed.caches` from `@memshed/action-cache-purge`).
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- the augmentation point of plugin facets
+export interface Memshed extends MemshedCore {}
+
+/** What every running memshed has, whatever plugins are loaded. */
+export interface MemshedCore {
   /** The inversify container holding every service and plugin. */
   readonly container: Container;
   /** The vmpressure engine all sources feed. */
@@ -156,7 +164,7 @@ export async function createMemshed(options: MemshedOptions = {}): Promise<Memsh
   }
 
   let stopped: Promise<void> | undefined;
-  const memshed: Memshed = {
+  const memshed: MemshedCore = {
     container,
     engine,
     monitor,
@@ -191,11 +199,11 @@ export async function createMemshed(options: MemshedOptions = {}): Promise<Memsh
       return stopped;
     },
   };
-  defineFacets(memshed, container);
-  return memshed;
+  return defineFacets(memshed, container);
 }
 
-function defineFacets(memshed: Memshed, container: Container): void {
+/** Defines each facet's property on `memshed`; the plugins' augmentations of `Memshed` type them. */
+function defineFacets(memshed: MemshedCore, container: Container): Memshed {
   const facets = container.getAll<MemshedFacet>(MemshedFacet, { optional: true });
   for (const facet of facets) {
     if (facet.property in memshed) {
@@ -216,6 +224,7 @@ function defineFacets(memshed: Memshed, container: Container): void {
       },
     });
   }
+  return memshed as Memshed;
 }
 
 /** The plugins a set of modules provides, and the container they were loaded into. */
