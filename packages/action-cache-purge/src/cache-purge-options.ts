@@ -1,36 +1,9 @@
-import { MemshedError, SHED_PRIORITIES, parseBytes, parseDuration, type ShedPriority } from '@memshed/core';
+import { SHED_PRIORITIES, type ShedPriority } from '@memshed/core';
 import { z } from 'zod';
+import { durationOption as duration, bytesOption as bytes } from '@memshed/options';
 
 const priority = z.enum(SHED_PRIORITIES as [ShedPriority, ...ShedPriority[]]);
 const fraction = z.number().min(0).max(1);
-
-/** A duration: milliseconds, or text such as `500ms`, `2s`. */
-const duration = z.union([z.number(), z.string()]).transform((value, context) => {
-  try {
-    return parseDuration(value);
-  } catch (error) {
-    context.issues.push({
-      code: 'custom',
-      input: value,
-      message: MemshedError.is(error) ? error.message : String(error),
-    });
-    return z.NEVER;
-  }
-});
-
-/** A size: bytes, or text such as `64M`, `1G` (powers of 1024). */
-const bytes = z.union([z.number(), z.string()]).transform((value, context) => {
-  try {
-    return parseBytes(value);
-  } catch (error) {
-    context.issues.push({
-      code: 'custom',
-      input: value,
-      message: MemshedError.is(error) ? error.message : String(error),
-    });
-    return z.NEVER;
-  }
-});
 
 function rule(defaults: { fraction: number; upTo: ShedPriority }) {
   return z

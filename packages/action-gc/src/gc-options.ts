@@ -1,33 +1,5 @@
-import { MemshedError, parseBytes, parseDuration } from '@memshed/core';
 import { z } from 'zod';
-
-/** A duration: milliseconds, or text such as `500ms`, `1s`. */
-const duration = z.union([z.number(), z.string()]).transform((value, context) => {
-  try {
-    return parseDuration(value);
-  } catch (error) {
-    context.issues.push({
-      code: 'custom',
-      input: value,
-      message: MemshedError.is(error) ? error.message : String(error),
-    });
-    return z.NEVER;
-  }
-});
-
-/** A size: bytes, or text such as `1M` (powers of 1024). */
-const bytes = z.union([z.number(), z.string()]).transform((value, context) => {
-  try {
-    return parseBytes(value);
-  } catch (error) {
-    context.issues.push({
-      code: 'custom',
-      input: value,
-      message: MemshedError.is(error) ? error.message : String(error),
-    });
-    return z.NEVER;
-  }
-});
+import { durationOption as duration, bytesOption as bytes } from '@memshed/options';
 
 /**
  * Options of the gc action (`with:` in config).

@@ -1,21 +1,8 @@
-import { MemshedError, SHED_PRIORITIES, parseDuration, type ShedPriority } from '@memshed/core';
+import { SHED_PRIORITIES, type ShedPriority } from '@memshed/core';
 import { z } from 'zod';
+import { durationOption as duration } from '@memshed/options';
 
 const priority = z.enum(SHED_PRIORITIES as [ShedPriority, ...ShedPriority[]]);
-
-/** A duration: milliseconds, or text such as `500ms`, `10s`, `2m`. */
-const duration = z.union([z.number(), z.string()]).transform((value, context) => {
-  try {
-    return parseDuration(value);
-  } catch (error) {
-    context.issues.push({
-      code: 'custom',
-      input: value,
-      message: MemshedError.is(error) ? error.message : String(error),
-    });
-    return z.NEVER;
-  }
-});
 
 const positiveDuration = duration.refine((ms) => ms > 0, { message: 'must be longer than 0ms' });
 

@@ -1,5 +1,5 @@
-import { parseDuration } from '@memshed/core';
 import { z } from 'zod';
+import { durationOption as duration } from '@memshed/options';
 
 /** A fraction of the heap limit: `0.6` or `'60%'`, above 0 and at most 1. */
 const fraction = z.union([z.number(), z.string()]).transform((value, context) => {
@@ -22,16 +22,6 @@ function parsePercent(text: string): number | undefined {
   const match = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(text);
   return match ? Number(match[1]) / 100 : undefined;
 }
-
-/** A duration: `'1s'`, `'500ms'` or milliseconds. */
-const duration = z.union([z.number(), z.string()]).transform((value, context) => {
-  try {
-    return parseDuration(value);
-  } catch (error) {
-    context.addIssue({ code: 'custom', message: (error as Error).message });
-    return z.NEVER;
-  }
-});
 
 /**
  * Options of the `v8` source (`with:` in config). Fractions are of `heap_size_limit` and may be
