@@ -30,6 +30,7 @@ const common = {
   },
   transformIgnorePatterns: ['/node_modules/(?!(inversify|@inversifyjs)/)'],
   moduleNameMapper: {
+    '^@memshed/example-([a-z0-9-]+)$': '<rootDir>/examples/$1/src/index.ts',
     '^@memshed/([a-z0-9-]+)$': '<rootDir>/packages/$1/src/index.ts',
     '^@memshed/([a-z0-9-]+)/testing$': '<rootDir>/packages/$1/src/testing/index.ts',
   },

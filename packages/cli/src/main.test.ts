@@ -92,7 +92,7 @@ describe('builtin plugins', () => {
       expect(isContainerModule(module)).toBe(true);
       const loaded = loadPlugins([module]);
       const ids = [...loaded.sources, ...loaded.actions].map((factory) => factory.id);
-      expect(ids).toContain(name.replace(/^@memshed\/(source|action)-/, ''));
+      expect(ids).toContain(name.replace(/^@memshed\/((source|action)-)?/, ''));
     },
   );
 

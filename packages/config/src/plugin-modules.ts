@@ -16,6 +16,7 @@ export const BUILTIN_PLUGIN_PACKAGES: readonly string[] = Object.freeze([
   '@memshed/action-cache-purge',
   '@memshed/action-service-shutdown',
   '@memshed/action-gc',
+  '@memshed/electron',
 ]);
 
 /** Whether `value` looks like an inversify ContainerModule (duck-typed: copies of inversify differ). */

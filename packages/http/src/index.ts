@@ -1,1 +1,53 @@
-export {};
+/**
+ * @memshed/http: HTTP load shedding driven by memory pressure. One core ({@link LoadShedder})
+ * follows memshed's state and decides per request; thin adapters plug it into node:http, Express
+ * 5, Koa and Fastify.
+ */
+export {
+  DEFAULT_RETRY_AFTER_SECONDS,
+  DEFAULT_SHED_MESSAGE,
+  DEFAULT_STATUS_ROUTE,
+  LoadShedder,
+  isLoadShedder,
+} from './load-shedder';
+export type {
+  ClosableResponse,
+  LoadShedderCounters,
+  LoadShedderStatus,
+  LoadSheddingOptions,
+  PressureStateSource,
+  ShedBody,
+  ShedDecision,
+  StatusEvent,
+} from './load-shedder';
+export {
+  DEFAULT_SHEDDING_LEVELS,
+  ROUTE_PRIORITIES,
+  checkRoutePriority,
+  isRoutePriority,
+  resolveSheddingLevels,
+} from './route-priority';
+export type { RoutePriority, SheddingLevels } from './route-priority';
+export { compileRouteRules, matchRoute, pathnameOf } from './route-rules';
+export type { CompiledRouteRule, RouteRule } from './route-rules';
+export { loadShedding, sendShed, withLoadShedding } from './node-adapter';
+export type {
+  LoadSheddingMiddleware,
+  NodeAdapterOptions,
+  NodeLoadSheddingOptions,
+  NodePressureHandler,
+} from './node-adapter';
+export { koaLoadShedding } from './koa-adapter';
+export type {
+  KoaAdapterOptions,
+  KoaContextLike,
+  KoaLoadSheddingMiddleware,
+  KoaLoadSheddingOptions,
+  KoaPressureHandler,
+} from './koa-adapter';
+export { fastifyLoadShedding } from './fastify-plugin';
+export type {
+  FastifyLoadSheddingOptions,
+  FastifyPressureHandler,
+  FastifyRouteSheddingConfig,
+} from './fastify-plugin';

@@ -1,0 +1,9 @@
+export {
+  FakeElectron,
+  FakeIpcMain,
+  FakeSession,
+  FakeWebContents,
+  FakeWebFrame,
+  FakeWindow,
+  ipcTurns,
+} from './fake-electron';

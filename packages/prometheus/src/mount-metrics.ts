@@ -1,0 +1,234 @@
+import {
+  MemshedError,
+  PRESSURE_LEVELS,
+  PRESSURE_STATES,
+  levelIndex,
+  stateRank,
+  type ActionRunRecord,
+  type PressureEvent,
+  type PressureLevel,
+  type PressureState,
+  type SourceStatus,
+} from '@memshed/core';
+import { Counter, Gauge, Histogram, register as globalRegistry, type Registry } from 'prom-client';
+import type { Observable, Subscription } from 'rxjs';
+
+/**
+ * What the metrics follow: a running memshed (`createMemshed()`), or one made from a config
+ * (`createMemshedFromConfig()`, which also has `actions$`).
+ */
+export interface MetricsSource {
+  /** The pressure state. */
+  readonly level$: Observable<PressureState>;
+  /** Every pressure event. */
+  readonly events$: Observable<PressureEvent>;
+  /** Failures of sources and actions. Optional. */
+  readonly errors$?: Observable<MemshedError>;
+  /** The sources and their state, read at each scrape. Optional. */
+  readonly sources?: readonly SourceStatus[];
+  /** The action runner's records (`ConfiguredMemshed.actions$`, `ActionRunner.results$`). Optional. */
+  readonly actions$?: Observable<ActionRunRecord>;
+}
+
+/** Options of {@link mountMetrics}. */
+export interface MountMetricsOptions {
+  /** The registry to add the metrics to. Default: prom-client's global `register`. */
+  readonly registry?: Registry;
+  /** The prefix of every metric name. Default `memshed_`. */
+  readonly prefix?: string;
+  /**
+   * The action records to count, when `memshed` has no `actions$` (e.g. an `ActionRunner` of your
+   * own: `runner.results$`).
+   */
+  readonly actions$?: Observable<ActionRunRecord>;
+  /** Buckets of the action duration histogram, in seconds. */
+  readonly durationBuckets?: readonly number[];
+}
+
+/** The metrics mounted on a registry, and how to take them off. */
+export interface MemshedMetrics {
+  /** The registry they are on. */
+  readonly registry: Registry;
+  /** The names of the metrics, in registration order. */
+  readonly names: readonly string[];
+  /** Stops following memshed and removes the metrics from the registry. Idempotent. */
+  close(): void;
+}
+
+/** Default buckets of `memshed_action_duration_seconds`: 1 ms to 30 s (action timeouts default to 10 s). */
+export const DEFAULT_DURATION_BUCKETS: readonly number[] = Object.freeze([
+  0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
+]);
+
+/**
+ * Adds memshed's metrics to a prom-client registry:
+ *
+ * | metric | type | labels | meaning |
+ * | --- | --- | --- | --- |
+ * | `memshed_pressure_level` | gauge | | the state: 0 normal, 1 low, 2 medium, 3 critical |
+ * | `memshed_pressure_state` | gauge | `state` | 1 for the current state, 0 for the others |
+ * | `memshed_pressure_events_total` | counter | `level`, `source` | pressure events |
+ * | `memshed_source_available` | gauge | `source` | 1 while a source runs, 0 when unavailable, failed or stopped |
+ * | `memshed_action_runs_total` | counter | `action`, `status`, `dry_run` | action runs by outcome (`ok`, `failed`, `timeout`, `cancelled`, `skipped`) |
+ * | `memshed_action_duration_seconds` | histogram | `action`, `status` | how long runs took (skipped runs excluded) |
+ * | `memshed_action_freed_bytes_total` | counter | `action` | bytes actions reported freed (dry runs excluded) |
+ * | `memshed_errors_total` | counter | `kind` | failures of sources and actions since mounted, plus sources that failed to start |
+ *
+ * Labels are bounded: levels, states, plugin ids, statuses and error kinds (no scope paths).
+ *
+ * @throws MemshedError `invalid-argument` when the registry already has metrics of these names
+ * (mount once per registry, or use another prefix).
+ *
+ * @example
+ * const metrics = mountMetrics(memshed, { registry }); // beside the application's own metrics
+ * app.get('/metrics', async (_req, res) => res.type(registry.contentType).send(await registry.metrics()));
+ */
+export function mountMetrics(memshed: MetricsSource, options: MountMetricsOptions = {}): MemshedMetrics {
+  const registry = options.registry ?? globalRegistry;
+  const prefix = options.prefix ?? 'memshed_';
+  if (!/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(prefix)) {
+    throw new MemshedError(
+      'invalid-argument',
+      `Metric prefix '${prefix}' is not a valid Prometheus name prefix`,
+      {
+        fix: "use letters, digits, '_' and ':', not starting with a digit, e.g. 'memshed_'",
+      },
+    );
+  }
+  const names: string[] = [];
+  const registers = [registry];
+  const named = (name: string) => {
+    const full = prefix + name;
+    if (registry.getSingleMetric(full)) {
+      for (const done of names) registry.removeSingleMetric(done);
+      throw new MemshedError('invalid-argument', `The registry already has a metric named '${full}'`, {
+        fix: 'mount memshed metrics once per registry (close() the earlier mount), or pass another prefix',
+      });
+    }
+    names.push(full);
+    return full;
+  };
+
+  const level = new Gauge({
+    name: named('pressure_level'),
+    help: 'The memshed pressure state: 0 normal, 1 low, 2 medium, 3 critical',
+    registers,
+  });
+  const state = new Gauge({
+    name: named('pressure_state'),
+    help: 'Whether the memshed pressure state is this one (1) or not (0)',
+    labelNames: ['state'],
+    registers,
+  });
+  const events = new Counter({
+    name: named('pressure_events_total'),
+    help: 'Memory pressure events, by level and source',
+    labelNames: ['level', 'source'],
+    registers,
+  });
+  new Gauge({
+    name: named('source_available'),
+    help: 'Whether a pressure source is running (1) or not: unavailable, failed or stopped (0)',
+    labelNames: ['source'],
+    registers,
+    collect() {
+      // Read at scrape time: a source that fails or stops later shows it.
+      this.reset();
+      for (const source of memshed.sources ?? []) {
+        this.set({ source: source.id }, source.state === 'running' ? 1 : 0);
+      }
+    },
+  });
+  const runs = new Counter({
+    name: named('action_runs_total'),
+    help: 'Shedding action runs, by action, status (ok, failed, timeout, cancelled, skipped) and dry run',
+    labelNames: ['action', 'status', 'dry_run'],
+    registers,
+  });
+  const durations = new Histogram({
+    name: named('action_duration_seconds'),
+    help: 'How long shedding action runs took, skipped runs excluded',
+    labelNames: ['action', 'status'],
+    buckets: [...(options.durationBuckets ?? DEFAULT_DURATION_BUCKETS)],
+    registers,
+  });
+  const freed = new Counter({
+    name: named('action_freed_bytes_total'),
+    help: 'Bytes shedding actions reported freed (measured or estimated), dry runs excluded',
+    labelNames: ['action'],
+    registers,
+  });
+  const errors = new Counter({
+    name: named('errors_total'),
+    help: 'Failures of memshed sources and actions, by kind',
+    labelNames: ['kind'],
+    registers,
+  });
+
+  // Every state has a series from the start, so that rate() and absent() behave.
+  for (const each of PRESSURE_STATES) state.set({ state: each }, 0);
+  level.set(0);
+
+  // Events come in bursts (a thousand a second from one eventfd): hold one child per series.
+  const eventChildren = new Map<string, ReturnType<typeof events.labels>[]>();
+  const countEvent = (event: PressureEvent) => {
+    let children = eventChildren.get(event.source);
+    if (!children) {
+      // All three levels of a new source start at 0, so that the first increase shows in rate().
+      children = PRESSURE_LEVELS.map((each: PressureLevel) => {
+        const child = events.labels(each, event.source);
+        child.inc(0);
+        return child;
+      });
+      eventChildren.set(event.source, children);
+    }
+    children[levelIndex(event.level)].inc();
+  };
+
+  const subscriptions: Subscription[] = [
+    memshed.level$.subscribe((current) => {
+      level.set(stateRank(current));
+      for (const each of PRESSURE_STATES) state.set({ state: each }, each === current ? 1 : 0);
+    }),
+    memshed.events$.subscribe(countEvent),
+  ];
+  // Sources fail to start inside createMemshed(), before anyone can subscribe to errors$: count them
+  // from their status, so that a source missing since start shows as an error too.
+  for (const source of memshed.sources ?? []) if (source.error) errors.inc({ kind: source.error.kind });
+  if (memshed.errors$)
+    subscriptions.push(memshed.errors$.subscribe((error) => errors.inc({ kind: error.kind })));
+  const actions$ = options.actions$ ?? memshed.actions$;
+  if (actions$) {
+    subscriptions.push(
+      actions$.subscribe((record) => {
+        runs.inc({ action: record.action, status: record.status, dry_run: String(record.dryRun) });
+        if (record.status !== 'skipped') {
+          durations.observe(
+            { action: record.action, status: record.status },
+            Math.max(0, record.finishedAt - record.startedAt) / 1000,
+          );
+        }
+        if (
+          !record.dryRun &&
+          record.status === 'ok' &&
+          record.freedBytes !== undefined &&
+          record.freedBytes > 0
+        ) {
+          freed.inc({ action: record.action }, record.freedBytes);
+        }
+      }),
+    );
+  }
+
+  let closed = false;
+  return {
+    registry,
+    names,
+    close() {
+      if (closed) return;
+      closed = true;
+      for (const subscription of subscriptions) subscription.unsubscribe();
+      for (const name of names) registry.removeSingleMetric(name);
+    },
+  };
+}
