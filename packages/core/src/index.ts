@@ -62,3 +62,4 @@ export type {
 } from './memshed';
 export * from './runner';
 export { formatDuration, parseDuration } from './duration';
+export { LevelGate } from './level-gate';

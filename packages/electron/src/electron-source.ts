@@ -1,8 +1,7 @@
 import {
+  LevelGate,
   MemshedError,
-  levelIndex,
   type PressureLevel,
-  type PressureNode,
   type PressureSink,
   type PressureSource,
   type SourceAvailability,
@@ -13,7 +12,7 @@ import {
   resolveThresholds,
   type LevelThresholds,
 } from '@memshed/source-system';
-import type { SchedulerLike, Subscription } from 'rxjs';
+import type { Subscription } from 'rxjs';
 import { z } from 'zod';
 import type { ElectronEnvironment } from './electron-environment';
 import { durationSchema, orFalse, sizeSchema, thresholdSchema } from './electron-options';
@@ -197,33 +196,5 @@ export class ElectronSource implements PressureSource {
     if (this.options.app !== false)
       parts.push(`the app's working sets against ${this.options.app.limit} bytes`);
     return `${parts.join(' and ')}, every ${this.options.interval} ms`;
-  }
-}
-
-const NONE = -1;
-
-/** Signals a level when it rises, and again every `repeat` ms while it holds; nothing below every threshold. */
-class LevelGate {
-  private signalled = NONE;
-  private signalledAt = -Infinity;
-
-  constructor(
-    private readonly node: PressureNode,
-    private readonly scheduler: SchedulerLike,
-    private readonly repeat: number,
-  ) {}
-
-  offer(level: PressureLevel | undefined): void {
-    if (level === undefined) {
-      this.signalled = NONE;
-      return;
-    }
-    const index = levelIndex(level);
-    const now = this.scheduler.now();
-    if (index > this.signalled || now - this.signalledAt >= this.repeat) {
-      this.signalled = index;
-      this.signalledAt = now;
-      this.node.signal(level);
-    }
   }
 }

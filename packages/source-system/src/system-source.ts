@@ -2,9 +2,8 @@ import { execFile } from 'node:child_process';
 import { watch } from 'node:fs';
 import * as os from 'node:os';
 import {
+  LevelGate,
   MemshedError,
-  levelIndex,
-  type PressureLevel,
   type PressureNode,
   type PressureSink,
   type PressureSource,
@@ -86,34 +85,6 @@ export const runtimeEnvironment: SystemSourceEnvironment = {
     return watcher;
   },
 };
-
-const NONE = -1;
-
-/** Signals a level when it rises, and again every `repeat` ms while it holds; nothing below every threshold. */
-class LevelGate {
-  private signalled = NONE;
-  private signalledAt = -Infinity;
-
-  constructor(
-    private readonly node: PressureNode,
-    private readonly scheduler: SchedulerLike,
-    private readonly repeat: number,
-  ) {}
-
-  offer(level: PressureLevel | undefined): void {
-    if (level === undefined) {
-      this.signalled = NONE;
-      return;
-    }
-    const index = levelIndex(level);
-    const now = this.scheduler.now();
-    if (index > this.signalled || now - this.signalledAt >= this.repeat) {
-      this.signalled = index;
-      this.signalledAt = now;
-      this.node.signal(level);
-    }
-  }
-}
 
 /** Runs `work` every `ms` on `scheduler` (unref'd timers with the default loop scheduler). */
 function every(scheduler: SchedulerLike, ms: number, work: () => void): Subscription {

@@ -1,0 +1,35 @@
+import { createEngine, type PressureEvent } from './engine';
+import { LevelGate } from './level-gate';
+import { ManualScheduler } from './testing';
+
+describe(LevelGate, () => {
+  it('signals on a rise at once, repeats while the level holds, and re-arms below every threshold', () => {
+    const scheduler = new ManualScheduler();
+    const engine = createEngine({ scheduler });
+    const events: PressureEvent[] = [];
+    engine
+      .node('/')
+      .listen('low', 'hierarchy')
+      .subscribe((e) => events.push(e));
+    const gate = new LevelGate(engine.node('/headroom', 'test'), scheduler, 1000);
+    const at = (ms: number, level: 'low' | 'medium' | 'critical' | undefined) => {
+      scheduler.advanceTo(ms);
+      gate.offer(level);
+      scheduler.flush();
+    };
+    at(0, 'medium'); // rise: signalled
+    at(100, 'medium'); // holds, within repeat: quiet
+    at(200, 'critical'); // rise: signalled
+    at(1100, 'critical'); // holds, within repeat of 200: quiet
+    at(1200, 'critical'); // repeat
+    at(1300, 'low'); // lower, within repeat: quiet
+    at(1400, undefined); // below every threshold: re-arms
+    at(1500, 'low'); // rise from nothing: signalled
+    expect(events.map((e) => [e.time, e.level])).toEqual([
+      [0, 'medium'],
+      [200, 'critical'],
+      [1200, 'critical'],
+      [1500, 'low'],
+    ]);
+  });
+});
