@@ -4,7 +4,7 @@
  * screenshot is kept in the temporary directory for a person to look at (its path is printed).
  */
 import { Simulation, STATE_COLORS, renderPlotHtml } from '@memshed/source-vmscan-sim';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -43,6 +43,7 @@ describe('memshed simulate --plot, rendered in Chromium', () => {
   });
   afterAll(async () => {
     await browser?.close();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('draws the ramp: every state band in its colour, the usage line, at full size', async () => {
