@@ -156,13 +156,17 @@ function print(run, first, counts, outcome, oomKills) {
   const kernel = first.kernel?.any?.at;
   const ms = (value) => (value === undefined ? 'never' : `${value.toFixed(1)} ms`);
   const delta = (value) =>
-    value === undefined || kernel === undefined ? 'n/a' : `${value - kernel >= 0 ? '+' : ''}${(value - kernel).toFixed(1)} ms`;
+    value === undefined || kernel === undefined
+      ? 'n/a'
+      : `${value - kernel >= 0 ? '+' : ''}${(value - kernel).toFixed(1)} ms`;
   console.log(
     `\nRun ${run}: ${LIMIT_MIB}M cgroup, workload holding ${HOLD_MIB} MiB (2 MiB / 10 ms) then reading; ` +
       `${outcome ? `workload ended (${outcome.signal ?? outcome.code})` : `alive after ${DURATION_MS} ms`}, ` +
       `OOM kills ${oomKills}\n`,
   );
-  console.log('| source | how it learns | first event (level) | vs kernel | first medium+ | usage at first event | events |');
+  console.log(
+    '| source | how it learns | first event (level) | vs kernel | first medium+ | usage at first event | events |',
+  );
   console.log('|---|---|---|---|---|---|---|');
   for (const name of ['kernel', 'cgroup-v1', 'system', 'vmstat', 'psi', 'poll']) {
     const entry = first[name] ?? {};

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Runs the benchmarks named on the command line (default: all), one node process each:
-// `npm run bench` or `npm run bench -- engine`.
+// Runs the benchmarks named on the command line (default: all), one node process each, passing
+// on the flags: `npm run bench`, `npm run bench -- engine`, `npm run bench -- idle --seconds 10`.
 'use strict';
 
 const { spawnSync } = require('node:child_process');
@@ -10,7 +10,10 @@ const path = require('node:path');
 const available = readdirSync(__dirname)
   .filter((file) => file.endsWith('.js') && file !== 'run.js')
   .map((file) => file.slice(0, -3));
-const wanted = process.argv.slice(2);
+const args = process.argv.slice(2);
+const flagIndex = args.findIndex((arg) => arg.startsWith('--'));
+const wanted = flagIndex < 0 ? args : args.slice(0, flagIndex);
+const flags = flagIndex < 0 ? [] : args.slice(flagIndex);
 const unknown = wanted.filter((name) => !available.includes(name));
 if (unknown.length) {
   console.error(`Unknown benchmark: ${unknown.join(', ')}. Known: ${available.join(', ')}`);
@@ -19,7 +22,9 @@ if (unknown.length) {
 let failed = false;
 for (const name of wanted.length ? wanted : available) {
   console.error(`\n== bench ${name}`);
-  const result = spawnSync(process.execPath, [path.join(__dirname, `${name}.js`)], { stdio: 'inherit' });
+  const result = spawnSync(process.execPath, [path.join(__dirname, `${name}.js`), ...flags], {
+    stdio: 'inherit',
+  });
   if (result.status !== 0) failed = true;
 }
 process.exitCode = failed ? 1 : 0;
