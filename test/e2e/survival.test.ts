@@ -7,7 +7,6 @@
  * the memory): it survives the whole run with zero OOM kills
  * and serves at least 99% of the requests. The figures are printed.
  */
-import type { ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import { nativeAvailability } from '@memshed/native';
 import { startLoopbackLoad } from './support/system-loopback-load';
@@ -18,6 +17,7 @@ import {
   testCgroupsUnavailableReason,
   withTestCgroup,
 } from '../kernel/support/cgroup';
+import { readJsonLines } from '../kernel/support/json-lines';
 
 const REGISTER = path.join(__dirname, 'support/system-ts-register.js');
 const SERVICE = path.join(__dirname, 'support/survival-service.ts');
@@ -59,19 +59,6 @@ interface Outcome {
   stderr: string;
 }
 
-function readLines(child: ChildProcess, onLine: (line: Record<string, unknown>) => void): void {
-  let buffered = '';
-  child.stdout!.on('data', (data: Buffer) => {
-    buffered += data.toString();
-    let newline: number;
-    while ((newline = buffered.indexOf('\n')) >= 0) {
-      const line = buffered.slice(0, newline);
-      buffered = buffered.slice(newline + 1);
-      if (line.startsWith('{')) onLine(JSON.parse(line));
-    }
-  });
-}
-
 async function runService(cache: 'strings' | 'buffers', withMemshed: boolean): Promise<Outcome> {
   return withTestCgroup(
     { name: `survival-${cache}-${withMemshed ? 'memshed' : 'bare'}`, limitBytes: LIMIT, timeoutMs: 60_000 },
@@ -88,7 +75,7 @@ async function runService(cache: 'strings' | 'buffers', withMemshed: boolean): P
           () => reject(new Error(`service did not listen in 15 s: ${stderr}`)),
           15_000,
         );
-        readLines(child, (line) => {
+        readJsonLines(child, (line) => {
           if ('listening' in line) {
             clearTimeout(timer);
             resolve(Number(line.listening));

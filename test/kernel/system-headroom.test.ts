@@ -4,7 +4,6 @@
  * kernel's own vmpressure events come ~150 ms before the OOM kill) measured against the kernel's
  * first vmpressure event on the same cgroup.
  */
-import type { ChildProcess } from 'node:child_process';
 import { closeSync, openSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { createMemshed, type PressureEvent } from '@memshed/core';
@@ -20,6 +19,7 @@ import {
   withTestCgroup,
   type TestCgroup,
 } from './support/cgroup';
+import { readJsonLines } from './support/json-lines';
 
 const REGISTER = path.join(__dirname, '../e2e/support/system-ts-register.js');
 const SERVICE = path.join(__dirname, '../e2e/support/system-buffer-service.ts');
@@ -52,19 +52,6 @@ function listenVmpressure(cgroup: TestCgroup, level: 'low' | 'medium' | 'critica
   }
   record.watcher = watcher;
   return record;
-}
-
-function readLines(child: ChildProcess, onLine: (line: Record<string, unknown>) => void): void {
-  let buffered = '';
-  child.stdout!.on('data', (data: Buffer) => {
-    buffered += data.toString();
-    let newline: number;
-    while ((newline = buffered.indexOf('\n')) >= 0) {
-      const line = buffered.slice(0, newline);
-      buffered = buffered.slice(newline + 1);
-      if (line.startsWith('{')) onLine(JSON.parse(line));
-    }
-  });
 }
 
 describeKernel('system source on real cgroup v1 memory cgroups', () => {
@@ -136,7 +123,7 @@ describeKernel('system source on real cgroup v1 memory cgroups', () => {
               () => reject(new Error(`service did not listen in 15 s: ${stderr}`)),
               15_000,
             );
-            readLines(child, (line) => {
+            readJsonLines(child, (line) => {
               if ('listening' in line) {
                 clearTimeout(timer);
                 resolve(line as never);

@@ -5,7 +5,6 @@
  * of "JavaScript heap out of memory" after ~8 s, and the kernel sends nothing. With the v8 source
  * and a policy that purges the cache and collects garbage on medium, it survives the whole run.
  */
-import type { ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import {
   MiB,
@@ -15,6 +14,7 @@ import {
   withTestCgroup,
 } from './support/cgroup';
 import { startLoopbackLoad, type LoopbackLoadSummary } from '../e2e/support/system-loopback-load';
+import { readJsonLines } from './support/json-lines';
 
 const REGISTER = path.join(__dirname, '../e2e/support/system-ts-register.js');
 const SERVICE = path.join(__dirname, '../e2e/support/v8-cache-service.ts');
@@ -40,19 +40,6 @@ interface ServiceRun {
   readonly oomKills: number;
 }
 
-function readLines(child: ChildProcess, onLine: (line: Record<string, unknown>) => void): void {
-  let buffered = '';
-  child.stdout!.on('data', (data: Buffer) => {
-    buffered += data.toString();
-    let newline: number;
-    while ((newline = buffered.indexOf('\n')) >= 0) {
-      const line = buffered.slice(0, newline);
-      buffered = buffered.slice(newline + 1);
-      if (line.startsWith('{')) onLine(JSON.parse(line));
-    }
-  });
-}
-
 /** Runs the service in a fresh 512M cgroup under loopback load for RUN_MS, or until it dies. */
 function runService(memshed: boolean): Promise<ServiceRun> {
   return withTestCgroup(
@@ -73,7 +60,7 @@ function runService(memshed: boolean): Promise<ServiceRun> {
           () => reject(new Error(`service did not listen in 15 s: ${stderr}`)),
           15_000,
         );
-        readLines(child, (line) => {
+        readJsonLines(child, (line) => {
           if ('listening' in line) {
             clearTimeout(timer);
             resolve(line as unknown as ServiceRun['listening']);
