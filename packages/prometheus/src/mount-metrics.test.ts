@@ -2,17 +2,7 @@ import { ActionRunner, createMemshed, type Memshed } from '@memshed/core';
 import { FakeSource, ManualScheduler } from '@memshed/core/testing';
 import { Registry } from 'prom-client';
 import { mountMetrics } from './mount-metrics';
-
-/** `name{a="1"} value` lines -> { 'name{a="1"}': value }, comments dropped. */
-function samples(text: string): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const space = line.lastIndexOf(' ');
-    out[line.slice(0, space)] = Number(line.slice(space + 1));
-  }
-  return out;
-}
+import { samples } from './test-support/exposition';
 
 let scheduler: ManualScheduler;
 let fake: FakeSource;

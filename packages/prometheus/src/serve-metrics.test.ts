@@ -6,6 +6,7 @@ import { FakeSource, ManualScheduler } from '@memshed/core/testing';
 import { Counter, Registry } from 'prom-client';
 import { Agent, request } from 'undici';
 import { serveMetrics, type MetricsServer } from './serve-metrics';
+import { samples } from './test-support/exposition';
 
 const agent = new Agent({ keepAliveTimeout: 10 });
 afterAll(() => agent.close());
@@ -13,17 +14,6 @@ afterAll(() => agent.close());
 async function scrape(url: string) {
   const response = await request(url, { dispatcher: agent });
   return { status: response.statusCode, headers: response.headers, text: await response.body.text() };
-}
-
-/** `name{a="1",b="2"} value` lines -> { 'name{a="1",b="2"}': value }, comments dropped. */
-function samples(text: string): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const space = line.lastIndexOf(' ');
-    out[line.slice(0, space)] = Number(line.slice(space + 1));
-  }
-  return out;
 }
 
 let scheduler: ManualScheduler;

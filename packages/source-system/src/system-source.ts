@@ -10,7 +10,7 @@ import {
   type SourceAvailability,
 } from '@memshed/core';
 import { nativeAvailability, watchEventfd } from '@memshed/native';
-import type { SchedulerLike, Subscription } from 'rxjs';
+import { interval, type Subscription } from 'rxjs';
 import {
   CgroupV1Reader,
   CgroupV2Reader,
@@ -86,14 +86,6 @@ export const runtimeEnvironment: SystemSourceEnvironment = {
   },
 };
 
-/** Runs `work` every `ms` on `scheduler` (unref'd timers with the default loop scheduler). */
-function every(scheduler: SchedulerLike, ms: number, work: () => void): Subscription {
-  return scheduler.schedule(function () {
-    work();
-    this.schedule(undefined, ms);
-  }, ms);
-}
-
 function isGone(error: unknown): boolean {
   return (
     (error as NodeJS.ErrnoException)?.code === 'ENOENT' || (error as NodeJS.ErrnoException)?.code === 'ENODEV'
@@ -145,7 +137,7 @@ class ContainerWatch {
     if (this.reader instanceof CgroupV2Reader) this.watchEvents(this.reader);
     this.judge(sample);
     if (this.mode === 'poll')
-      this.timer = every(this.sink.scheduler, this.options.interval, () => this.evaluate());
+      this.timer = interval(this.options.interval, this.sink.scheduler).subscribe(() => this.evaluate());
   }
 
   stop(): void {
@@ -199,7 +191,7 @@ class ContainerWatch {
       } catch (error) {
         this.sink.error(error, `Source 'system' could not re-arm usage thresholds; polling`);
         this.mode = 'poll';
-        this.timer ??= every(this.sink.scheduler, this.options.interval, () => this.evaluate());
+        this.timer ??= interval(this.options.interval, this.sink.scheduler).subscribe(() => this.evaluate());
       }
     }
     this.judge(sample);
@@ -221,7 +213,7 @@ class ContainerWatch {
   private follow(sample: ContainerSample, resolved: ResolvedThresholds): void {
     const above = sample.usage >= lowestThreshold(resolved);
     if (above && !this.timer) {
-      this.timer = every(this.sink.scheduler, this.options.interval, () => this.evaluate());
+      this.timer = interval(this.options.interval, this.sink.scheduler).subscribe(() => this.evaluate());
     } else if (!above && this.timer) {
       this.timer.unsubscribe();
       this.timer = undefined;
@@ -289,7 +281,7 @@ class HostWatch {
 
   start(): void {
     this.read();
-    this.timer = every(this.sink.scheduler, this.options.interval, () => this.read());
+    this.timer = interval(this.options.interval, this.sink.scheduler).subscribe(() => this.read());
   }
 
   stop(): void {
