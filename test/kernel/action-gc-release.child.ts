@@ -2,7 +2,8 @@
  * The process side of action-gc-release.test.ts: fills a cache of 64 KiB entries (Buffers, off
  * the V8 heap, or one-byte strings, on it), registers it with the cache-purge registry, waits for
  * the process to be quiet, then runs the chain cache-purge (critical: clear) + gc through the
- * action runner and watches its own cgroup's memory.usage_in_bytes every ~0.5 ms for a second.
+ * action runner and watches its own cgroup's memory.usage_in_bytes every ~0.5 ms for a second
+ * (what its JavaScript thread sees; the test also watches from outside, see usage-poller.js).
  *
  *   node -r ../e2e/support/system-ts-register.js action-gc-release.child.ts buffer|heap|buffer-one-gc MiB
  *
@@ -56,6 +57,8 @@ async function main(): Promise<void> {
   const records: ActionRunRecord[] = [];
   runner.results$.subscribe((record) => records.push(record));
 
+  // CLOCK_MONOTONIC, as the usage poller outside the cgroup stamps its reads.
+  const startNs = process.hrtime.bigint();
   const start = performance.now();
   await runner.runChain(steps, { level: 'critical' });
   const chainMs = performance.now() - start;
@@ -76,6 +79,7 @@ async function main(): Promise<void> {
   process.stdout.write(
     JSON.stringify({
       kind,
+      startNs: String(startNs),
       cacheBytes,
       before,
       after: usage(),

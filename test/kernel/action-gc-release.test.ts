@@ -1,21 +1,25 @@
 /**
  * The gc action against the kernel (KERNEL.md, "Returning memory to the kernel from Node"): a
- * process holding a 256 MiB cache inside a 1G memory cgroup purges it through cache-purge + gc.
+ * process holding a 256 MiB cache of 64 KiB entries inside a 1G memory cgroup purges it through
+ * cache-purge + gc, and the cgroup's memory.usage_in_bytes must fall by at least 80% of the cache
+ * within 100 ms of the start of the purge, for Buffers (off-heap: one collection with synchronous
+ * sweeping hands the stores to glibc, malloc_trim returns them) and for JS strings (V8 heap: the
+ * collection sweeps and unmaps the emptied pages itself).
  *
- * - Buffers (off-heap: two collections, then glibc's malloc_trim): the cgroup's
- *   memory.usage_in_bytes falls by at least 80% of the cache within 100 ms of the start of the
- *   purge.
- * - JS strings (V8 heap): V8 frees at least 80% of the cache within 100 ms, and the cgroup's usage
- *   falls by as much once V8's unmapper has returned the pages (asserted within 1 s; measured
- *   120-360 ms on this VM, bound by V8's munmap of each 256 KiB page: see docs/actions/gc.md).
+ * The usage is watched from outside the cgroup (support/usage-poller.js, a read every ~0.2 ms
+ * stamped with CLOCK_MONOTONIC), because the process cannot sample itself while its synchronous
+ * collection is returning the memory. Each kind runs RUNS times: the median must meet the 100 ms
+ * budget and every run a bound for a loaded CI machine; all runs are printed, with what the
+ * process's own JavaScript thread saw.
  *
  * A control run (purge + one plain gc(), no malloc_trim) is measured and printed, not asserted:
- * it is what the action exists to beat. Timings need an otherwise idle machine (the kernel project
- * runs in band); the load average is printed with the figures.
+ * it is what the action exists to beat. The kernel project runs in band; the load average is
+ * printed with the figures.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
 import {
   MiB,
   exited,
@@ -26,22 +30,24 @@ import {
 
 const REGISTER = path.join(__dirname, '../e2e/support/system-ts-register.js');
 const CHILD = path.join(__dirname, 'action-gc-release.child.ts');
+const POLLER = path.join(__dirname, 'support/usage-poller.js');
+const RUNS = 3;
 const ADDON_DIR = path.join(__dirname, '../../packages/native/build/Release');
 const CACHE_MIB = 256;
-/** The issue's budget, from the start of the purge: Buffers back to the kernel; JS-heap strings freed in V8. */
+/** The issue's budget, from the start of the purge to the usage down by 80% of the cache. */
 const BUDGET_MS = 100;
-const HEAP_FREED_IN_V8_MS = BUDGET_MS;
 /**
- * What CI asserts for Buffers: the issue's 100 ms target is met on an idle machine (43-85 ms in 7 of
- * 8 runs) but not reliably under load (57-115 ms; malloc_trim alone took 13-75 ms), so the test
- * bounds it at 2.5x and prints whether the target was met. Issue 6 tracks the 100 ms target.
+ * What every run must meet: the budget holds for the median; a single run on a loaded CI machine
+ * (other processes competing for the 2 vCPUs) was measured up to 1.5x slower. A run past this
+ * bound is a regression, not noise.
  */
-const BUFFER_CI_BOUND_MS = 250;
-/** V8 unmaps its freed heap pages itself, at its own pace: measured 120-360 ms here; a generous bound. */
-const HEAP_RETURNED_TO_KERNEL_MS = 1000;
+const RUN_BOUND_MS = 250;
 
 interface Release {
   kind: string;
+  startNs: string;
+  /** When the usage poller outside the cgroup first read the usage 80% of the cache down. */
+  externalMs: number | null;
   cacheBytes: number;
   before: number;
   after: number;
@@ -68,20 +74,63 @@ const describeKernel = unavailable ? describe.skip : describe;
 
 afterAll(() => removeAllTestCgroups());
 
+/** Starts the usage poller on a cgroup; resolves once it is polling. */
+function startPoller(
+  cgroupPath: string,
+): Promise<{ poller: ChildProcess; trace: Promise<[string, number][]> }> {
+  const poller = spawn(process.execPath, [POLLER, cgroupPath], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let stdout = '';
+  return new Promise((resolve, reject) => {
+    const trace = new Promise<[string, number][]>((done, fail) => {
+      poller.once('close', (code) =>
+        code === 0
+          ? done(JSON.parse(stdout.split('\n')[1]) as [string, number][])
+          : fail(new Error(`poller ${code}`)),
+      );
+    });
+    poller.stdout!.on('data', (data: Buffer) => {
+      stdout += data.toString();
+      if (stdout.startsWith('ready\n')) resolve({ poller, trace });
+    });
+    poller.once('error', reject);
+  });
+}
+
 function release(kind: 'buffer' | 'heap' | 'buffer-one-gc'): Promise<Release> {
   return withTestCgroup({ name: `gc-${kind}`, limitBytes: 1024 * MiB, timeoutMs: 60_000 }, async (cgroup) => {
-    const child = cgroup.spawn(process.execPath, ['-r', REGISTER, CHILD, kind, String(CACHE_MIB)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, MEMSHED_TEST_CGROUP: cgroup.path },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (data: Buffer) => (stdout += data.toString()));
-    child.stderr!.on('data', (data: Buffer) => (stderr += data.toString()));
-    const { code, signal } = await exited(child);
-    if (code !== 0) throw new Error(`child exited (${code}, ${signal}): ${stderr}`);
-    return JSON.parse(stdout.trim().split('\n').pop()!) as Release;
+    const { poller, trace } = await startPoller(cgroup.path);
+    try {
+      const child = cgroup.spawn(process.execPath, ['-r', REGISTER, CHILD, kind, String(CACHE_MIB)], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, MEMSHED_TEST_CGROUP: cgroup.path },
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout!.on('data', (data: Buffer) => (stdout += data.toString()));
+      child.stderr!.on('data', (data: Buffer) => (stderr += data.toString()));
+      const { code, signal } = await exited(child);
+      if (code !== 0) throw new Error(`child exited (${code}, ${signal}): ${stderr}`);
+      const result = JSON.parse(stdout.trim().split('\n').pop()!) as Omit<Release, 'externalMs'>;
+      poller.stdin!.end();
+      const start = BigInt(result.startNs);
+      const target = result.before - 0.8 * result.cacheBytes;
+      const reached = (await trace).find(([ns, bytes]) => BigInt(ns) >= start && bytes <= target);
+      return { ...result, externalMs: reached ? Number(BigInt(reached[0]) - start) / 1e6 : null };
+    } finally {
+      if (poller.exitCode === null) poller.kill();
+    }
   });
+}
+
+async function releases(kind: 'buffer' | 'heap'): Promise<Release[]> {
+  const results: Release[] = [];
+  for (let i = 0; i < RUNS; i++) results.push(await release(kind));
+  return results;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
 }
 
 function report(result: Release): string {
@@ -89,7 +138,7 @@ function report(result: Release): string {
   const gc = result.steps.find((s) => s.action === 'gc');
   return [
     `${result.kind} (load average ${os.loadavg()[0].toFixed(2)} on ${os.cpus().length} CPUs): cache ${mib(result.cacheBytes)}, cgroup usage ${mib(result.before)} -> ${mib(result.at100)} at 100 ms -> ${mib(result.after)} at 1 s`,
-    `  -80% of the cache reached at ${result.reachedMs === null ? 'never (within 1 s)' : `${result.reachedMs} ms`}; chain took ${result.chainMs} ms`,
+    `  -80% of the cache reached at ${result.externalMs === null ? 'never (within 1 s)' : `${result.externalMs.toFixed(1)} ms`} (seen by the process's own JavaScript thread at ${result.reachedMs ?? 'never'} ms); chain took ${result.chainMs} ms`,
     ...result.steps.map((s) => `  ${s.action}: ${s.status} in ${s.ms} ms, ${s.summary ?? ''}`),
     ...(gc?.details
       ? [
@@ -99,41 +148,48 @@ function report(result: Release): string {
   ].join('\n');
 }
 
-describeKernel('cache-purge + gc in a real memory cgroup', () => {
-  it('gives a 256 MiB Buffer cache back to the kernel within 100 ms (asserted: 250 ms, see BUFFER_CI_BOUND_MS)', async () => {
-    const result = await release('buffer');
-    console.log(report(result));
-    console.log(
-      `buffer release: ${result.reachedMs} ms; the ${BUDGET_MS} ms target was ${result.reachedMs !== null && result.reachedMs <= BUDGET_MS ? 'met' : 'MISSED'}`,
-    );
+/** Asserts the budget on the median of the runs and the bound on each, after printing them all. */
+function expectReleased(kind: string, results: Release[]): void {
+  for (const result of results) console.log(report(result));
+  const times = results.map((r) => r.externalMs);
+  const met = times.every((t) => t !== null) ? median(times as number[]) : null;
+  console.log(
+    `${kind} release, usage down by 80% of the cache: ${times.map((t) => (t === null ? 'never' : `${t.toFixed(1)} ms`)).join(', ')}; median ${met === null ? 'n/a' : `${met.toFixed(1)} ms`} (budget ${BUDGET_MS} ms)`,
+  );
+  for (const result of results) {
     expect(result.steps.map((s) => [s.action, s.status])).toEqual([
       ['cache-purge', 'ok'],
       ['gc', 'ok'],
     ]);
-    expect(result.before - result.at100).toBeGreaterThanOrEqual(0.8 * result.cacheBytes);
-    expect(result.reachedMs).not.toBeNull();
-    expect(result.reachedMs!).toBeLessThanOrEqual(BUFFER_CI_BOUND_MS);
-  });
-
-  it('frees a 256 MiB JS-heap (string) cache in V8 within 100 ms, and the kernel gets it back', async () => {
-    const result = await release('heap');
-    console.log(report(result));
-    expect(result.steps.every((s) => s.status === 'ok')).toBe(true);
-    const [purge, gc] = result.steps;
-    const first = (gc.details!.gc as { collections: { heapFreed: number; ms: number }[] }).collections[0];
-    // What the action controls: the first collection gives V8 the whole cache back, in time.
-    expect(first.heapFreed).toBeGreaterThanOrEqual(0.8 * result.cacheBytes);
-    expect(purge.ms + first.ms).toBeLessThanOrEqual(HEAP_FREED_IN_V8_MS);
-    // What V8 then does: its unmapper returns the ~1,360 freed 256 KiB pages one munmap at a time,
-    // which takes 120-360 ms on this 2-vCPU VM (docs/actions/gc.md), not the 100 ms Buffers meet.
-    expect(result.reachedMs).not.toBeNull();
-    expect(result.reachedMs!).toBeLessThanOrEqual(HEAP_RETURNED_TO_KERNEL_MS);
     expect(result.before - result.after).toBeGreaterThanOrEqual(0.8 * result.cacheBytes);
-  });
+    expect(result.externalMs).not.toBeNull();
+    expect(result.externalMs!).toBeLessThanOrEqual(RUN_BOUND_MS);
+  }
+  expect(met!).toBeLessThanOrEqual(BUDGET_MS);
+}
+
+describeKernel('cache-purge + gc in a real memory cgroup', () => {
+  it(`gives a 256 MiB Buffer cache back to the kernel within ${BUDGET_MS} ms`, async () => {
+    expectReleased('buffer', await releases('buffer'));
+  }, 120_000);
+
+  it(`gives a 256 MiB JS-heap (string) cache back to the kernel within ${BUDGET_MS} ms`, async () => {
+    const results = await releases('heap');
+    expectReleased('heap', results);
+    // The collection itself freed it: synchronous sweeping, and the whole cache gone from V8.
+    for (const result of results) {
+      const gc = result.steps[1].details as {
+        sweeping: string;
+        gc: { collections: { heapFreed: number }[] };
+      };
+      expect(gc.sweeping).toBe('synchronous');
+      expect(gc.gc.collections[0].heapFreed).toBeGreaterThanOrEqual(0.8 * result.cacheBytes);
+    }
+  }, 120_000);
 
   it('measures the control: the same purge with one plain gc() and no malloc_trim', async () => {
     const result = await release('buffer-one-gc');
     console.log(`${report(result)}\n  (control, not asserted: what the gc action exists to beat)`);
     expect(result.steps.map((s) => s.status)).toEqual(['ok', 'ok']);
-  });
+  }, 60_000);
 });

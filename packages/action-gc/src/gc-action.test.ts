@@ -41,6 +41,7 @@ const BUFFERS: Collection[] = [
 function fakeProcess(
   script: Collection[],
   trim = { available: true, released: true } as ReturnType<GcEnvironment['mallocTrim']>,
+  sweeping: 'synchronous' | 'unavailable' = 'unavailable',
 ) {
   const state = {
     heapUsed: 20 * MiB,
@@ -77,12 +78,30 @@ function fakeProcess(
       return trim;
     },
     sample,
+    sweeping: () =>
+      sweeping === 'synchronous'
+        ? {
+            available: true,
+            run: <T>(work: () => T): T => {
+              state.calls.push('sweep synchronously');
+              try {
+                return work();
+              } finally {
+                state.calls.push('sweep concurrently');
+              }
+            },
+          }
+        : { available: false, reason: 'flags are frozen here' },
   };
   return { state, environment };
 }
 
-function setup(input: GcOptionsInput = {}, script = BUFFERS) {
-  const fake = fakeProcess(script);
+function setup(
+  input: GcOptionsInput = {},
+  script = BUFFERS,
+  sweeping: 'synchronous' | 'unavailable' = 'unavailable',
+) {
+  const fake = fakeProcess(script, undefined, sweeping);
   const scheduler = new ManualScheduler(10_000);
   const action = new GcAction(options({ cgroup: 'none', ...input }), new GcGate(), fake.environment);
   const runner = new ActionRunner({ scheduler });
@@ -117,6 +136,64 @@ describe(GcAction, () => {
       expect(details.before.rss - details.after.rss).toBe(257.5 * MiB);
     });
 
+    it('with synchronous sweeping, collects once for a Buffer cache (it frees the stores itself), then trims', async () => {
+      const { run, state } = setup(
+        {},
+        [
+          { heap: 1.5 * MiB, external: 256 * MiB },
+          { heap: 0, external: 0 },
+        ],
+        'synchronous',
+      );
+      const record = await run();
+      // The stores go back first; then, as the first collection found 1.5 MiB of new garbage in
+      // the heap, a second one looks for more (it finds nothing, so no second trim).
+      expect(state.calls).toEqual([
+        'sweep synchronously',
+        'gc',
+        'sweep concurrently',
+        'trim',
+        'sweep synchronously',
+        'gc',
+        'sweep concurrently',
+      ]);
+      expect(record.details).toMatchObject({ mallocTrim: { available: true, released: true } });
+      expect(record.details).not.toHaveProperty('trims');
+      expect(record.freedBytes).toBe(257.5 * MiB);
+      expect(record.details).toMatchObject({ sweeping: 'synchronous' });
+      const small = setup({}, [{ heap: 0.5 * MiB, external: 64 * MiB }], 'synchronous');
+      await small.run();
+      expect(small.state.calls).toEqual(['sweep synchronously', 'gc', 'sweep concurrently', 'trim']);
+    });
+
+    it('restores concurrent sweeping when a collection throws', async () => {
+      const fake = fakeProcess([], undefined, 'synchronous');
+      fake.environment.obtainGc = () => ({
+        available: true,
+        via: 'flag',
+        gc: () => {
+          throw new Error('collection failed');
+        },
+      });
+      const record = await new ActionRunner().run(
+        new GcAction(options({ cgroup: 'none' }), new GcGate(), fake.environment),
+        { level: 'critical' },
+      );
+      expect(record.status).toBe('failed');
+      expect(fake.state.calls).toEqual(['sweep synchronously', 'sweep concurrently']);
+    });
+
+    it('says why sweeping stayed concurrent, and then collects at least twice', async () => {
+      const { run, state } = setup();
+      const record = await run();
+      expect(record.details).toMatchObject({ sweeping: 'concurrent (flags are frozen here)' });
+      expect(state.collections).toBe(2);
+      const told = setup({ sweep: 'concurrent' }, BUFFERS, 'synchronous');
+      const concurrent = await told.run();
+      expect(concurrent.details).toMatchObject({ sweeping: 'concurrent (sweep: concurrent)' });
+      expect(told.state.calls).toEqual(['gc', 'gc', 'trim']);
+    });
+
     it('collects again while a collection still finds new garbage in the heap, up to maxCollections', async () => {
       const chained = setup({}, [
         { heap: 2 * MiB, external: 0 },
@@ -124,8 +201,11 @@ describe(GcAction, () => {
         { heap: 0, external: 100 * MiB },
         { heap: 0, external: 0 },
       ]);
-      await chained.run();
+      const record = await chained.run();
       expect(chained.state.collections).toBe(3);
+      // Trimmed after the minimum, and again because the third collection freed backing stores.
+      expect(chained.state.calls).toEqual(['gc', 'gc', 'trim', 'gc', 'trim']);
+      expect(record.details).toMatchObject({ trims: 2 });
       const endless = setup({ maxCollections: 3 }, Array(5).fill({ heap: 10 * MiB, external: 0 }));
       await endless.run();
       expect(endless.state.collections).toBe(3);
@@ -211,17 +291,20 @@ describe(GcAction, () => {
   });
 
   describe('with the real V8 and glibc', () => {
-    it('hands the backing stores of dropped Buffers back to the process right away', async () => {
+    it('hands the backing stores of dropped Buffers back to the process in one collection, sweeping synchronously', async () => {
       let cache: Buffer[] | undefined = Array.from({ length: 512 }, () => Buffer.alloc(64 * 1024, 1));
       const held = process.memoryUsage().arrayBuffers;
       expect(cache.length).toBe(512);
       cache = undefined;
-      const record = await new ActionRunner().run(new GcAction(options({ cgroup: 'none' })), {
-        level: 'critical',
-      });
-      const details = record.details as { after: MemorySample; gc: { collections: unknown[] } };
-      expect(details.gc.collections.length).toBeGreaterThanOrEqual(2);
-      // 32 MiB of backing stores were held; after the action V8 no longer holds them.
+      const record = await new ActionRunner().run(
+        new GcAction(options({ cgroup: 'none', maxCollections: 1 })),
+        {
+          level: 'critical',
+        },
+      );
+      const details = record.details as { after: MemorySample; sweeping: string };
+      expect(details.sweeping).toBe('synchronous');
+      // 32 MiB of backing stores were held; after one collection V8 no longer holds them.
       expect(held - details.after.arrayBuffers).toBeGreaterThan(30 * MiB);
     });
   });
@@ -230,7 +313,7 @@ describe(GcAction, () => {
 describe('gc options', () => {
   it('defaults', () => {
     expect(options()).toEqual({
-      minCollections: 2,
+      sweep: 'synchronous',
       maxCollections: 4,
       settleBytes: MiB,
       trim: true,
@@ -243,6 +326,7 @@ describe('gc options', () => {
     [{ minCollections: 0 }, 'minCollections'],
     [{ minCollections: 5, maxCollections: 3 }, 'minCollections'],
     [{ cgroup: 'relative/path' }, 'cgroup'],
+    [{ sweep: 'lazy' }, 'sweep'],
     [{ minInterval: 'soon' }, 'minInterval'],
     [{ collect: true }, ''],
   ])('rejects %p at %p', (input, path) => {

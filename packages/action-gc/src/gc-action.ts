@@ -18,6 +18,7 @@ import {
   type CgroupUsageFile,
   type MemorySample,
 } from './memory-sample';
+import { synchronousSweeping, type SweepingControl } from './synchronous-sweeping';
 
 /**
  * When the last collection ran, shared by every gc action of a container: garbage collection is
@@ -37,19 +38,28 @@ export interface GcEnvironment {
   mallocTrim(): MallocTrimResult;
   /** The process's memory, and the cgroup's usage when a file is given. */
   sample(cgroup: CgroupUsageFile | undefined): MemorySample;
+  /** Whether V8 can be made to sweep synchronously during the collections. */
+  sweeping(): SweepingControl;
 }
 
-const realEnvironment: GcEnvironment = { obtainGc, mallocTrim, sample: sampleMemory };
+const realEnvironment: GcEnvironment = {
+  obtainGc,
+  mallocTrim,
+  sample: sampleMemory,
+  sweeping: () => synchronousSweeping(),
+};
 
 /**
  * Gives freed memory back to the kernel, not only to V8 (shared/KERNEL.md, "Returning memory to
- * the kernel from Node"): after a purge, one `gc()` leaves Buffers' backing stores with V8's
- * concurrent sweeper and then with glibc, and the cgroup's usage does not move for seconds. So
- * this action runs full collections (at least `minCollections`, the second completing the
- * sweeping of the first; more while a collection still finds new garbage in the heap; at most
- * `maxCollections`), then glibc's `malloc_trim(0)` through the native addon (a no-op with a
- * reason elsewhere), and records the heap, RSS and cgroup usage before and after. Runs are
- * rate-limited per container.
+ * the kernel from Node"): after a purge, one plain `gc()` leaves Buffers' backing stores with V8's
+ * concurrent sweeper and then with glibc, and V8's emptied heap pages with its background
+ * unmapper, and the cgroup's usage does not move for a long while. So this action runs full
+ * collections with V8 sweeping synchronously (so that the collection itself frees the stores and
+ * unmaps the pages; concurrent sweeping needs a second collection to complete the first), then
+ * glibc's `malloc_trim(0)` through the native addon (a no-op with a reason elsewhere); then, with
+ * the memory already back, more collections while the last one still found new garbage in the
+ * heap (at most `maxCollections`, trimming again if they freed backing stores); and records the
+ * heap, RSS and cgroup usage before and after. Runs are rate-limited per container.
  */
 export class GcAction implements SheddingAction {
   /** The plugin id. */
@@ -74,7 +84,12 @@ export class GcAction implements SheddingAction {
       };
     }
     const cgroup = this.cgroupFile();
-    const plan = `${this.options.minCollections}-${this.options.maxCollections} full collections${this.options.trim ? ' and malloc_trim(0)' : ''}`;
+    const sweeping: SweepingControl =
+      this.options.sweep === 'synchronous'
+        ? this.environment.sweeping()
+        : { available: false, reason: 'sweep: concurrent' };
+    const minCollections = this.options.minCollections ?? (sweeping.available ? 1 : 2);
+    const plan = `${minCollections}-${this.options.maxCollections} full collections${sweeping.available ? ' with synchronous sweeping' : ''}${this.options.trim ? ' and malloc_trim(0)' : ''}`;
     if (context.dryRun) {
       return { summary: `would run ${plan}`, details: { before: this.environment.sample(cgroup) } };
     }
@@ -85,31 +100,59 @@ export class GcAction implements SheddingAction {
     const before = this.environment.sample(cgroup);
     const gc = this.environment.obtainGc();
     const collections: { heapFreed: number; externalFreed: number; ms: number }[] = [];
+    const spent = { collect: 0, trim: 0 };
+    let last = before;
+    /** One full collection, measured; returns it. */
+    const collectOnce = (collectGarbage: () => void) => {
+      const start = performance.now();
+      if (sweeping.available) sweeping.run(collectGarbage);
+      else collectGarbage();
+      const sample = this.environment.sample(undefined);
+      const collection = {
+        heapFreed: last.heapUsed - sample.heapUsed,
+        externalFreed: last.external - sample.external,
+        ms: round(performance.now() - start),
+      };
+      collections.push(collection);
+      spent.collect += collection.ms;
+      last = sample;
+      return collection;
+    };
+    const trims: MallocTrimResult[] = [];
+    const trimOnce = () => {
+      if (!this.options.trim) return;
+      const start = performance.now();
+      trims.push(this.environment.mallocTrim());
+      spent.trim += performance.now() - start;
+    };
+
+    let releasedAt: number;
     if (gc.available) {
-      let last = before;
-      for (let i = 0; i < this.options.maxCollections; i++) {
-        const start = performance.now();
-        gc.gc();
-        const sample = this.environment.sample(undefined);
-        const heapFreed = last.heapUsed - sample.heapUsed;
-        collections.push({
-          heapFreed,
-          externalFreed: last.external - sample.external,
-          ms: round(performance.now() - start),
-        });
-        last = sample;
-        // Only garbage a collection newly finds in the heap can leave backing stores (Buffers) for
-        // the concurrent sweeper, which the next collection completes; external memory freed now
-        // is the previous collection's. So collect again while the heap still gave up
-        // settleBytes, after the minimum (the first collection's Buffers always need a second).
-        if (collections.length >= this.options.minCollections && heapFreed < this.options.settleBytes) break;
+      // First what the purge freed, back to the kernel as soon as possible: the minimum of
+      // collections, then malloc_trim for the backing stores they handed to glibc.
+      let latest = collectOnce(gc.gc);
+      while (collections.length < minCollections) latest = collectOnce(gc.gc);
+      trimOnce();
+      releasedAt = performance.now();
+      // Then what that garbage was holding: objects only it referenced, native objects whose
+      // weak callbacks ran, and with concurrent sweeping Buffers the sweeper had not reached.
+      // Collect again while the last collection still found settleBytes in the heap, and trim
+      // again if those collections freed settleBytes of backing stores.
+      let external = 0;
+      while (
+        collections.length < this.options.maxCollections &&
+        latest.heapFreed >= this.options.settleBytes
+      ) {
+        latest = collectOnce(gc.gc);
+        external += latest.externalFreed;
       }
+      if (external >= this.options.settleBytes) trimOnce();
     } else {
       context.report(new Error(gc.reason), 'gc: cannot collect garbage, trimming only');
+      trimOnce();
+      releasedAt = performance.now();
     }
-    const collected = performance.now();
-    const trim: MallocTrimResult | undefined = this.options.trim ? this.environment.mallocTrim() : undefined;
-    const trimmed = performance.now();
+    const trim = trims[0];
     const after = this.environment.sample(cgroup);
     const returned = Math.max(0, before.rss - after.rss);
     const v8Freed = before.heapUsed + before.external - (after.heapUsed + after.external);
@@ -131,13 +174,16 @@ export class GcAction implements SheddingAction {
       summary: parts.join(', '),
       details: {
         gc: gc.available ? { via: gc.via, collections } : { unavailable: gc.reason },
+        sweeping: sweeping.available ? 'synchronous' : `concurrent (${sweeping.reason})`,
         mallocTrim: trim ?? 'off',
+        ...(trims.length > 1 ? { trims: trims.length } : {}),
         before,
         after,
         ...(cgroup ? { cgroup: cgroup.file } : {}),
         ms: {
-          collect: round(collected - begin),
-          trim: round(trimmed - collected),
+          collect: round(spent.collect),
+          trim: round(spent.trim),
+          released: round(releasedAt - begin),
           total: round(performance.now() - begin),
         },
       },

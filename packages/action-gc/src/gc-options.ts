@@ -4,14 +4,26 @@ import { durationOption as duration, bytesOption as bytes } from '@memshed/optio
 /**
  * Options of the gc action (`with:` in config).
  *
- * Defaults: at least two full collections (one leaves freed Buffers with V8's concurrent
- * sweeper), more while the last one still found at least 1 MiB of new garbage in the V8 heap, at
- * most four; then glibc's `malloc_trim(0)`; at most once a second per container.
+ * Defaults: V8 sweeps synchronously during the collections (where it can: see
+ * synchronous-sweeping.ts); one full collection then (two when sweeping stays concurrent: one
+ * leaves freed Buffers with V8's background sweeper), more while the last one still found at least
+ * 1 MiB of new garbage in the V8 heap, at most four; then glibc's `malloc_trim(0)`; at most once a
+ * second per container.
  */
 export const gcOptionsSchema = z
   .strictObject({
-    /** Full collections always run. Default 2. */
-    minCollections: z.int().min(1).max(10).default(2),
+    /**
+     * Full collections always run. Default: 1 when sweeping is synchronous (the collection then
+     * frees what it found itself), 2 when it is concurrent (the second completes the first's).
+     */
+    minCollections: z.int().min(1).max(10).optional(),
+    /**
+     * `synchronous`: V8 sweeps and unmaps the pages it emptied during the collections, on the
+     * JavaScript thread, so the memory is back with the kernel when the action ends (falls back to
+     * concurrent, with the reason in the result, where flags cannot change). `concurrent`: V8's
+     * background threads do it, later. Default synchronous.
+     */
+    sweep: z.enum(['synchronous', 'concurrent']).default('synchronous'),
     /** Full collections at most. Default 4. */
     maxCollections: z.int().min(1).max(10).default(4),
     /**
@@ -30,10 +42,13 @@ export const gcOptionsSchema = z
      */
     cgroup: z.union([z.literal('self'), z.literal('none'), z.string().startsWith('/')]).default('self'),
   })
-  .refine((options) => options.minCollections <= options.maxCollections, {
-    message: 'minCollections must not exceed maxCollections',
-    path: ['minCollections'],
-  });
+  .refine(
+    (options) => options.minCollections === undefined || options.minCollections <= options.maxCollections,
+    {
+      message: 'minCollections must not exceed maxCollections',
+      path: ['minCollections'],
+    },
+  );
 
 /** Validated options of the gc action, defaults applied. */
 export type GcOptions = z.output<typeof gcOptionsSchema>;
