@@ -1,4 +1,5 @@
-import { Observable, type SchedulerLike, type Subscriber, type Subscription } from 'rxjs';
+import type { SchedulerLike, Subscriber, Subscription } from 'rxjs';
+import { Observable } from './rx';
 import { MemshedError } from './errors';
 import {
   PRESSURE_LEVELS,

@@ -1,3 +1,4 @@
+import type { SchedulerLike } from 'rxjs';
 import {
   BehaviorSubject,
   Observable,
@@ -8,8 +9,7 @@ import {
   of,
   switchMap,
   timer,
-  type SchedulerLike,
-} from 'rxjs';
+} from './rx';
 import type { PressureEngine, PressureEvent } from './engine';
 import type { ActionRunRecord } from './runner/action-run-record';
 import { MemshedError } from './errors';

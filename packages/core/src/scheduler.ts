@@ -1,4 +1,5 @@
-import { Subscription, type SchedulerAction, type SchedulerLike } from 'rxjs';
+import type { SchedulerAction, SchedulerLike } from 'rxjs';
+import { Subscription } from './rx';
 
 class LoopAction<T> extends Subscription implements SchedulerAction<T> {
   private handle: NodeJS.Immediate | NodeJS.Timeout | undefined;

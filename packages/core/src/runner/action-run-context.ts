@@ -1,4 +1,5 @@
-import { NEVER, type Observable, type SchedulerLike } from 'rxjs';
+import type { Observable, SchedulerLike } from 'rxjs';
+import { NEVER } from '../rx';
 import type { PressureState } from '../levels';
 import type { ActionContext, ActionResult } from '../plugin';
 import { loopScheduler } from '../scheduler';

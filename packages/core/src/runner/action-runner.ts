@@ -1,4 +1,5 @@
-import { NEVER, Subject, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
+import type { Observable, SchedulerLike, Subscription } from 'rxjs';
+import { NEVER, Subject } from '../rx';
 import type { PressureEvent } from '../engine';
 import { MemshedError } from '../errors';
 import type { PressureState } from '../levels';

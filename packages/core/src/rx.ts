@@ -1,0 +1,20 @@
+/**
+ * The RxJS values core uses at run time, each required from its own module.
+ *
+ * Why not `from 'rxjs'`: its CommonJS index requires all 223 modules of the library, and on
+ * Node 20 start-up cost is per module file (~0.5 ms and ~45 KB of RSS each on the benchmark
+ * machine), not per feature used; these ten values pull in 57 (issue 10, docs/benchmarks.md
+ * "Footprint"). They are the same module instances the index re-exports, so values stay identical
+ * to an application's `import { Subject } from 'rxjs'` (instanceof, Symbol.observable), and the
+ * declarations are the ones `'rxjs'` re-exports. Type-only imports stay on `'rxjs'`.
+ */
+export { BehaviorSubject } from 'rxjs/internal/BehaviorSubject';
+export { Observable } from 'rxjs/internal/Observable';
+export { Subject } from 'rxjs/internal/Subject';
+export { Subscription } from 'rxjs/internal/Subscription';
+export { NEVER } from 'rxjs/internal/observable/never';
+export { of } from 'rxjs/internal/observable/of';
+export { timer } from 'rxjs/internal/observable/timer';
+export { distinctUntilChanged } from 'rxjs/internal/operators/distinctUntilChanged';
+export { map } from 'rxjs/internal/operators/map';
+export { switchMap } from 'rxjs/internal/operators/switchMap';
