@@ -1,4 +1,4 @@
-import express, { type Express } from 'express';
+import express, { type Express, type RequestHandler } from 'express';
 import { loadShedding, type LoadShedder } from '@memshed/http';
 import type { Registry } from 'prom-client';
 import type { ItemService } from './item-service';
@@ -6,7 +6,10 @@ import type { JobService } from './job-service';
 
 /** What the API serves. */
 export interface AppParts {
-  readonly shedder: LoadShedder;
+  /** memshed's load shedding; none without memshed. */
+  readonly shedder?: LoadShedder;
+  /** Another guard in front of the routes (the `under-pressure` comparison), if any. */
+  readonly guard?: RequestHandler;
   readonly registry: Registry;
   readonly items: ItemService;
   readonly jobs: JobService;
@@ -21,13 +24,16 @@ export interface AppParts {
  * - `POST /api/jobs`: queue a background job (priority `low`: shed from `medium`).
  * - `GET /api/reports/:name`: an expensive report (priority `background`: shed from `low`).
  */
-export function createApp({ shedder, registry, items, jobs }: AppParts): Express {
+export function createApp({ shedder, guard, registry, items, jobs }: AppParts): Express {
   const app = express();
   app.disable('x-powered-by');
 
-  // #region middleware
-  app.use(loadShedding(shedder));
-  // #endregion middleware
+  if (shedder) {
+    // #region middleware
+    app.use(loadShedding(shedder));
+    // #endregion middleware
+  }
+  if (guard) app.use(guard);
 
   app.get('/healthz', (_req, res) => {
     res.type('text/plain').send('ok');

@@ -7,7 +7,24 @@ export interface Item {
   readonly name: string;
   readonly digest: string;
   /** The rendered body: what makes the cache worth keeping, and worth purging. */
-  readonly payload: Buffer;
+  readonly payload: Buffer | string;
+}
+
+/**
+ * How items are rendered and cached. Requests for ever new ids make the cache grow with traffic:
+ * by `payloadBytes` per request, up to `max` items.
+ */
+export interface ItemServiceOptions {
+  /** Bytes of each item's payload. Default 32 KiB. */
+  readonly payloadBytes?: number;
+  /**
+   * `buffer`: payloads are Buffers, held outside the V8 heap (a process that keeps too many is
+   * OOM-killed by the kernel); `string`: JS strings on the V8 heap (it dies of heap OOM first).
+   * Default `buffer`.
+   */
+  readonly payload?: 'buffer' | 'string';
+  /** Items kept at most. Default 10,000. */
+  readonly max?: number;
 }
 
 /**
@@ -21,12 +38,13 @@ export class ItemService {
   /** Items computed (cache misses). */
   computed = 0;
 
-  constructor(
-    /** Bytes of each item's payload. */
-    private readonly payloadBytes = 32 * 1024,
-    max = 10_000,
-  ) {
-    this.cache = new LRUCache<string, Item>({ max });
+  private readonly payloadBytes: number;
+  private readonly strings: boolean;
+
+  constructor(options: ItemServiceOptions = {}) {
+    this.payloadBytes = options.payloadBytes ?? 32 * 1024;
+    this.strings = options.payload === 'string';
+    this.cache = new LRUCache<string, Item>({ max: options.max ?? 10_000 });
   }
 
   /** The item `id`, from the cache or computed. */
@@ -40,7 +58,10 @@ export class ItemService {
 
   private compute(id: string): Item {
     this.computed++;
-    const payload = Buffer.alloc(this.payloadBytes, id);
-    return { id, name: `item ${id}`, digest: createHash('sha256').update(payload).digest('hex'), payload };
+    const rendered = Buffer.alloc(this.payloadBytes, id);
+    const digest = createHash('sha256').update(rendered).digest('hex');
+    // latin1: one byte per character, so a string payload weighs what the Buffer does.
+    const payload = this.strings ? rendered.toString('latin1') : rendered;
+    return { id, name: `item ${id}`, digest, payload };
   }
 }

@@ -1,31 +1,105 @@
 /**
- * Runs the example API: `node dist/main.js` (memshed's sources from .memshedrc.yaml), or
- * `node dist/main.js --simulate [scenario]` (the simulated machine of scenarios/burst.yaml by
- * default, in real time: pressure without needing any). Listens on 127.0.0.1:$PORT (3000).
+ * Runs the example API. Listens on 127.0.0.1:$PORT (3000).
+ *
+ *   node dist/main.js                        memshed's sources and policy from .memshedrc.yaml
+ *   node dist/main.js --simulate [scenario]  the simulated machine of scenarios/burst.yaml, in real time
+ *   node dist/main.js --sources psi          only these sources (comma-separated ids), default options
+ *   node dist/main.js --guard under-pressure @fastify/under-pressure's heap/RSS checks instead of memshed
+ *   node dist/main.js --guard none           no protection at all
+ *   node dist/main.js --payload string --item-bytes 65536   cache 64 KiB JS strings per new item id
+ *   node dist/main.js --json                 one JSON object per line on stdout (listening, state, action, event)
  */
-import { consoleLogger } from '@memshed/core';
+import { consoleLogger, silentLogger } from '@memshed/core';
 import { VmscanSimSource, loadScenario } from '@memshed/source-vmscan-sim';
 import { join } from 'node:path';
-import { EXAMPLE_DIR, startServer } from './server';
+import { EXAMPLE_DIR, startServer, type Guard, type RunningServer } from './server';
+
+const GUARDS: readonly Guard[] = ['memshed', 'under-pressure', 'none'];
+
+function option(args: readonly string[], name: string): string | undefined {
+  const index = args.indexOf(name);
+  return index < 0 ? undefined : args[index + 1];
+}
+
+/** Writes what happens: JSON lines (stamped with the wall clock) or text for people. */
+function reporter(json: boolean) {
+  return (fields: Record<string, unknown>, text: string) => {
+    if (json) process.stdout.write(JSON.stringify({ ...fields, at: Date.now() }) + '\n');
+    else console.log(text);
+  };
+}
+
+function watch(running: RunningServer, report: ReturnType<typeof reporter>): void {
+  const memshed = running.memshed;
+  if (!memshed) return;
+  memshed.level$.subscribe((state) => report({ state }, `memshed state: ${state}`));
+  memshed.actions$.subscribe((record) =>
+    report(
+      {
+        action: record.name,
+        policy: record.policy,
+        level: record.level,
+        status: record.status,
+        freedBytes: record.freedBytes,
+        entries: record.entries,
+        ms: record.finishedAt - record.startedAt,
+        summary: record.summary,
+      },
+      `action ${record.name}: ${record.status} ${record.summary ?? ''}`,
+    ),
+  );
+  // The first event of each source and level per episode: which source warned, and when.
+  const seen = new Set<string>();
+  memshed.level$.subscribe((state) => state === 'normal' && seen.clear());
+  memshed.events$.subscribe((event) => {
+    const key = `${event.source} ${event.level}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    report(
+      { event: event.level, source: event.source, scope: event.scope },
+      `first ${event.level} event from ${event.source} (${event.scope})`,
+    );
+  });
+  memshed.errors$.subscribe((error) => report({ error: error.message }, `memshed: ${error.message}`));
+}
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
+  const json = args.includes('--json');
+  const report = reporter(json);
   const simulate = args.indexOf('--simulate');
   const scenario =
     simulate < 0 ? undefined : (args[simulate + 1] ?? join(EXAMPLE_DIR, 'scenarios', 'burst.yaml'));
+  const guard = (option(args, '--guard') ?? 'memshed') as Guard;
+  if (!GUARDS.includes(guard)) throw new Error(`--guard ${guard}: use one of ${GUARDS.join(', ')}`);
+  const payload = option(args, '--payload') ?? 'buffer';
+  if (payload !== 'buffer' && payload !== 'string')
+    throw new Error(`--payload ${payload}: use buffer or string`);
+  const itemBytes = option(args, '--item-bytes');
+  const sourceIds = option(args, '--sources')?.split(',').filter(Boolean);
+
   const running = await startServer({
     port: Number(process.env.PORT ?? 3000),
-    logger: consoleLogger('info'),
+    guard,
+    logger: json ? silentLogger : consoleLogger('info'),
+    items: { payload, ...(itemBytes ? { payloadBytes: Number(itemBytes) } : {}) },
     ...(scenario ? { sources: [new VmscanSimSource({ scenario: loadScenario(scenario) })] } : {}),
+    ...(sourceIds ? { sourceIds } : {}),
   });
-  console.log(
-    `express-app listening on ${running.url} (status: ${running.url}/memshed/status, metrics: ${running.url}/metrics)`,
+  const port = Number(new URL(running.url).port);
+  report(
+    {
+      listening: port,
+      guard,
+      sources: running.memshed?.sources.map((s) => `${s.id}:${s.state}`),
+      thresholds: running.underPressure?.thresholds,
+    },
+    `express-app listening on ${running.url} (guard: ${guard}; status: ${running.url}/memshed/status, metrics: ${running.url}/metrics)`,
   );
-  running.memshed.level$.subscribe((state) => console.log(`memshed state: ${state}`));
-  running.memshed.actions$.subscribe((record) =>
-    console.log(`action ${record.name}: ${record.status} ${record.summary ?? ''}`),
-  );
+  watch(running, report);
   const stop = () => {
+    const shed = running.shedder?.counters.shed ?? running.underPressure?.shed() ?? 0;
+    report({ stopped: true, shed, cached: running.items.cache.size }, `stopping (${shed} requests shed)`);
     void running.close().then(() => process.exit(0));
   };
   process.once('SIGINT', stop);

@@ -55,8 +55,8 @@ describe('express-app', () => {
       scenario: loadScenario(join(EXAMPLE_DIR, 'scenarios', 'burst.yaml')),
     });
     running = await startServer({ port: 0, sources: [simulated], scheduler });
-    running.memshed.level$.subscribe((state) => states.push(state));
-    running.memshed.actions$.subscribe((record) => actions.push(record));
+    running.memshed!.level$.subscribe((state) => states.push(state));
+    running.memshed!.actions$.subscribe((record) => actions.push(record));
   });
 
   afterAll(async () => {
@@ -79,6 +79,9 @@ describe('express-app', () => {
     const { url } = running!;
     await advanceTo(30_000); // the burst starts at 20 s: reclaim fails at once
     expect(states).toEqual(['normal', 'critical']);
+    // The gc may have given memory back (the shedder then stops shedding), but the simulated
+    // machine goes on failing to reclaim: its next critical events make the shedder shed again.
+    await advanceTo(30_200);
 
     const shed = await get(`${url}/api/items/1`);
     expect({ status: shed.status, retryAfter: shed.headers['retry-after'] }).toEqual({
@@ -92,18 +95,13 @@ describe('express-app', () => {
     // The policies ran: the whole cache purged, the job service stopped, garbage collected.
     expect(running!.items.cache.size).toBe(0);
     expect(running!.jobs.state).toBe('stopped');
-    expect(running!.memshed.container.get(ServiceRegistry).get('jobs')?.state).toBe('stopped');
-    // Both policies hold at critical and fire together; they share one cache-purge instance, which
-    // never runs twice at once: the second chain skips it (the first purges at the critical level,
-    // everything).
+    expect(running!.memshed!.container.get(ServiceRegistry).get('jobs')?.state).toBe('stopped');
+    // Both policies hold at critical and fire together: trim-caches purges at the critical level
+    // (everything) and collects; drop-extras stops the jobs. trim-caches runs again every second
+    // while the pressure holds (its cooldown): by 30.2 s, once.
     expect(
-      actions.map((r) => `${r.policy}/${r.action}:${r.status}${r.skipped ? `(${r.skipped})` : ''}`),
-    ).toEqual([
-      'drop-extras/cache-purge:skipped(running)',
-      'trim-caches/cache-purge:ok',
-      'drop-extras/service-shutdown:ok',
-      'drop-extras/gc:ok',
-    ]);
+      actions.map((r) => `${r.policy}/${r.action}:${r.status}${r.skipped ? `(${r.skipped})` : ''}`).sort(),
+    ).toEqual(['drop-extras/service-shutdown:ok', 'trim-caches/cache-purge:ok', 'trim-caches/gc:ok']);
 
     const metrics = samples((await get(`${url}/metrics`)).text);
     expect(metrics).toMatchObject({
@@ -118,7 +116,7 @@ describe('express-app', () => {
 
     const status = (await get(`${url}/memshed/status`)).json() as Record<string, unknown>;
     expect(status).toMatchObject({ level: 'critical', counters: { shed: 2 } });
-    expect(Object.keys(status)).toEqual(['level', 'since', 'events', 'counters']);
+    expect(Object.keys(status)).toEqual(expect.arrayContaining(['level', 'since', 'events', 'counters']));
   });
 
   it('steps back down to normal after the burst, serves again, and restarts the jobs after 30 s of normal', async () => {

@@ -5,20 +5,39 @@ import { join } from 'node:path';
 import cachePurgeModule, { CacheRegistry } from '@memshed/action-cache-purge';
 import gcModule from '@memshed/action-gc';
 import serviceShutdownModule, { ServiceRegistry } from '@memshed/action-service-shutdown';
-import { createMemshedFromConfig, loadConfig, type ConfiguredMemshed } from '@memshed/config';
+import {
+  createMemshedFromConfig,
+  loadConfig,
+  type ConfiguredMemshed,
+  type LoadedConfig,
+} from '@memshed/config';
 import type { Logger, PressureSource } from '@memshed/core';
 import { LoadShedder } from '@memshed/http';
 import { mountMetrics } from '@memshed/prometheus';
+import cgroupV1Module from '@memshed/source-cgroup-v1';
 import psiModule from '@memshed/source-psi';
 import systemModule from '@memshed/source-system';
+import v8Module from '@memshed/source-v8';
+import vmstatModule from '@memshed/source-vmstat';
 import { Registry } from 'prom-client';
 import type { SchedulerLike } from 'rxjs';
 import { createApp } from './app';
-import { ItemService } from './item-service';
+import { ItemService, type ItemServiceOptions } from './item-service';
 import { JobService } from './job-service';
+import { underPressure, type UnderPressure, type UnderPressureOptions } from './under-pressure';
 
 /** The example's directory: its .memshedrc.yaml and scenarios/ are there. */
 export const EXAMPLE_DIR = join(__dirname, '..');
+
+/**
+ * What protects the API from running out of memory:
+ *
+ * - `memshed` (the default): the policy of .memshedrc.yaml and HTTP load shedding;
+ * - `under-pressure`: @fastify/under-pressure's heap and RSS checks, sampled every second, for
+ *   comparison (see under-pressure.ts);
+ * - `none`: nothing.
+ */
+export type Guard = 'memshed' | 'under-pressure' | 'none';
 
 /** Options of {@link startServer}. */
 export interface ServerOptions {
@@ -26,8 +45,19 @@ export interface ServerOptions {
   readonly port?: number;
   /** Address. Default 127.0.0.1 (loopback only). */
   readonly host?: string;
+  /** What protects the API. Default `memshed`. */
+  readonly guard?: Guard;
   /** Replaces the config's sources (the simulator in tests and `--simulate`). Default: the config's. */
   readonly sources?: readonly PressureSource[];
+  /**
+   * Replaces the config's sources by plugin ids, with their default options (`--sources
+   * vmstat`): to see what one source achieves alone. Default: the config's.
+   */
+  readonly sourceIds?: readonly string[];
+  /** The item cache: payload size and kind (Buffers or JS strings), entries at most. */
+  readonly items?: ItemServiceOptions;
+  /** Thresholds of the `under-pressure` guard. */
+  readonly underPressure?: UnderPressureOptions;
   /** memshed's clock (a ManualScheduler in tests). Default: the event loop. */
   readonly scheduler?: SchedulerLike;
   /** memshed's log. Default: silent. */
@@ -38,8 +68,14 @@ export interface ServerOptions {
 export interface RunningServer {
   readonly url: string;
   readonly server: Server;
-  readonly memshed: ConfiguredMemshed;
-  readonly shedder: LoadShedder;
+  /** What protects it. */
+  readonly guard: Guard;
+  /** memshed, with the `memshed` guard. */
+  readonly memshed: ConfiguredMemshed | undefined;
+  /** The load shedder, with the `memshed` guard. */
+  readonly shedder: LoadShedder | undefined;
+  /** The heap and RSS checks, with the `under-pressure` guard. */
+  readonly underPressure: UnderPressure | undefined;
   readonly registry: Registry;
   readonly items: ItemService;
   readonly jobs: JobService;
@@ -47,28 +83,109 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Starts the API with memshed: the policy from .memshedrc.yaml, HTTP shedding, /metrics. */
+/** memshed, its HTTP load shedding and its metrics, around the API's services. */
+interface Protection {
+  readonly memshed: ConfiguredMemshed;
+  readonly shedder: LoadShedder;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the API: with memshed (the policy from .memshedrc.yaml, HTTP shedding, /metrics) unless
+ * `guard` says otherwise.
+ */
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
+  const guard = options.guard ?? 'memshed';
+  const items = new ItemService(options.items);
+  const jobs = new JobService();
+  jobs.start();
+  const registry = new Registry();
+  const protection = guard === 'memshed' ? await protect(options, items, jobs, registry) : undefined;
+  const checks = guard === 'under-pressure' ? underPressure(options.underPressure) : undefined;
+
+  const server = createServer(
+    createApp({
+      shedder: protection?.shedder,
+      guard: checks?.middleware,
+      registry,
+      items,
+      jobs,
+    }),
+  );
+  server.listen(options.port ?? 3000, options.host ?? '127.0.0.1');
+  await once(server, 'listening');
+  const { address, port } = server.address() as AddressInfo;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${address}:${port}`,
+    server,
+    guard,
+    memshed: protection?.memshed,
+    shedder: protection?.shedder,
+    underPressure: checks,
+    registry,
+    items,
+    jobs,
+    close() {
+      closing ??= (async () => {
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await protection?.close();
+        checks?.close();
+        await jobs.stop();
+      })();
+      return closing;
+    },
+  };
+}
+
+/** The config's sources, or those named by `sourceIds` with their default options. */
+function sourcesOf(config: LoadedConfig, options: ServerOptions): LoadedConfig['sources'] {
+  if (options.sources) return [];
+  if (!options.sourceIds) return config.sources;
+  // createMemshed validates `with` again, and names an unknown id with its did-you-mean.
+  return options.sourceIds.map((use, index) => ({
+    use,
+    with: undefined,
+    options: undefined,
+    file: 'sourceIds',
+    path: `sourceIds[${index}]`,
+  }));
+}
+
+async function protect(
+  options: ServerOptions,
+  items: ItemService,
+  jobs: JobService,
+  registry: Registry,
+): Promise<Protection> {
   // #region memshed
   const config = await loadConfig({
     config: '.memshedrc.yaml',
     cwd: EXAMPLE_DIR,
-    modules: [psiModule, systemModule, cachePurgeModule, serviceShutdownModule, gcModule],
+    modules: [
+      v8Module,
+      systemModule,
+      cgroupV1Module,
+      psiModule,
+      vmstatModule,
+      cachePurgeModule,
+      serviceShutdownModule,
+      gcModule,
+    ],
   });
   const memshed = await createMemshedFromConfig({
-    loaded: options.sources ? { ...config, sources: [] } : config,
+    loaded: { ...config, sources: sourcesOf(config, options) },
     extraSources: options.sources,
     scheduler: options.scheduler,
     logger: options.logger,
   });
 
-  const items = new ItemService();
   memshed.container.get(CacheRegistry).register('items', items.cache, {
     priority: 'low',
     sizeOf: (item) => item?.payload.length,
   });
-  const jobs = new JobService();
-  jobs.start();
   memshed.container.get(ServiceRegistry).register('jobs', {
     priority: 'background',
     stop: (signal) => jobs.stop(signal),
@@ -77,7 +194,6 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   // #endregion memshed
 
   // #region metrics
-  const registry = new Registry();
   const metrics = mountMetrics(memshed, { registry });
   // #endregion metrics
 
@@ -94,30 +210,13 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   });
   // #endregion shedding
 
-  const server = createServer(createApp({ shedder, registry, items, jobs }));
-  server.listen(options.port ?? 3000, options.host ?? '127.0.0.1');
-  await once(server, 'listening');
-  const { address, port } = server.address() as AddressInfo;
-
-  let closing: Promise<void> | undefined;
   return {
-    url: `http://${address}:${port}`,
-    server,
     memshed,
     shedder,
-    registry,
-    items,
-    jobs,
-    close() {
-      closing ??= (async () => {
-        server.closeAllConnections();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
-        await memshed.stop({ grace: 0 });
-        shedder.close();
-        metrics.close();
-        await jobs.stop();
-      })();
-      return closing;
+    async close() {
+      await memshed.stop({ grace: 0 });
+      shedder.close();
+      metrics.close();
     },
   };
 }

@@ -4,6 +4,7 @@
  * 5, Koa and Fastify.
  */
 export {
+  DEFAULT_RELEASE_MIN_BYTES,
   DEFAULT_RETRY_AFTER_SECONDS,
   DEFAULT_SHED_MESSAGE,
   DEFAULT_STATUS_ROUTE,
@@ -16,8 +17,10 @@ export type {
   LoadShedderStatus,
   LoadSheddingOptions,
   PressureStateSource,
+  ReleaseOptions,
   ShedBody,
   ShedDecision,
+  ShedderRelease,
   StatusEvent,
 } from './load-shedder';
 export {

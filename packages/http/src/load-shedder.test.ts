@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
-import { MemshedError, type PressureState } from '@memshed/core';
+import { MemshedError, type ActionResult, type PressureState, type SheddingAction } from '@memshed/core';
 import { BehaviorSubject } from 'rxjs';
-import { LoadShedder, type LoadSheddingOptions } from './load-shedder';
-import { pressureHarness, type PressureHarness } from './test-support/harness';
+import { DEFAULT_RELEASE_MIN_BYTES, LoadShedder, type LoadSheddingOptions } from './load-shedder';
+import { QUIET_MS, pressureHarness, type PressureHarness } from './test-support/harness';
 
 function req(url: string, method = 'GET', extra: Record<string, unknown> = {}): IncomingMessage {
   return { url, method, headers: {}, ...extra } as unknown as IncomingMessage;
@@ -188,6 +188,126 @@ describe(LoadShedder, () => {
     });
   });
 
+  describe('release', () => {
+    const MiB = 1024 * 1024;
+
+    /** An action that reports `result` (what a purge or a collection would have freed). */
+    function freeing(result: ActionResult, id = 'gc'): SheddingAction {
+      return { id, run: () => Promise.resolve(result) };
+    }
+
+    /** Runs `action` through memshed's runner (its record goes to actions$), at the current state. */
+    async function run(action: SheddingAction, dryRun = false) {
+      return harness.memshed.runner.run(action, { level: 'critical', dryRun });
+    }
+
+    it('stops shedding once an action reports memory released, while level$ still holds critical', async () => {
+      const shedder = new LoadShedder(harness.memshed, { exposeStatusRoute: true });
+      harness.signal('critical');
+      expect(shedder.decide('normal').shed).toBe(true);
+      harness.scheduler.advanceBy(40);
+      await run(freeing({ freedBytes: 64 * MiB, estimated: false }));
+      expect(shedder.state).toBe('critical');
+      expect(shedder.sheddingState).toBe('normal');
+      expect(shedder.decide('normal').shed).toBe(false);
+      expect(shedder.decide('background').shed).toBe(false);
+      expect(shedder.status()).toMatchObject({
+        level: 'critical',
+        release: { at: harness.scheduler.now(), action: 'gc', freedBytes: 64 * MiB, shedding: 'normal' },
+      });
+      // level$ steps down through medium and low (one quiet period each): still nothing is shed.
+      harness.scheduler.advanceBy(QUIET_MS);
+      expect(shedder.state).toBe('medium');
+      expect(shedder.decide('low').shed).toBe(false);
+      harness.recover();
+      expect(shedder.state).toBe('normal');
+      expect(shedder.status().release).toBeUndefined();
+    });
+
+    it('sheds again at the level of the pressure events that come after the release', async () => {
+      const shedder = new LoadShedder(harness.memshed);
+      harness.signal('critical');
+      harness.scheduler.advanceBy(50);
+      await run(freeing({ freedBytes: 8 * MiB }));
+      expect(shedder.decide('normal').shed).toBe(false);
+      harness.scheduler.advanceBy(500);
+      harness.signal('medium');
+      expect(shedder.sheddingState).toBe('medium');
+      expect([shedder.decide('low').shed, shedder.decide('normal').shed]).toEqual([true, false]);
+      harness.scheduler.advanceBy(500);
+      harness.signal('critical');
+      expect(shedder.decide('normal').shed).toBe(true);
+      // The next release stops it again.
+      await run(freeing({ freedBytes: 8 * MiB }));
+      expect(shedder.decide('low').shed).toBe(false);
+    });
+
+    it('ignores events stamped before the release (a burst delivered late describes the memory it freed)', async () => {
+      const shedder = new LoadShedder(harness.memshed);
+      harness.signal('critical');
+      const before = harness.scheduler.now();
+      harness.scheduler.advanceBy(30);
+      await run(freeing({ freedBytes: 8 * MiB }));
+      harness.memshed.engine.node('/').signal('critical');
+      const late = { level: 'critical', scope: '/', source: 'fake', time: before } as const;
+      // The engine stamps events with the scheduler's time: deliver one stamped earlier by hand.
+      (shedder as unknown as { raiseCeiling(event: typeof late): void }).raiseCeiling(late);
+      expect(shedder.sheddingState).toBe('normal');
+      // ...while the engine's own event, stamped now, counts.
+      harness.scheduler.flush();
+      expect(shedder.sheddingState).toBe('critical');
+    });
+
+    it.each([
+      ['an estimate (cache-purge entry sizes)', { freedBytes: 64 * MiB, estimated: true }, false],
+      ['less than minBytes', { freedBytes: DEFAULT_RELEASE_MIN_BYTES - 1 }, false],
+      ['a dry run', { freedBytes: 64 * MiB }, true],
+    ] as const)('does not count %s', async (_label, result, dryRun) => {
+      const shedder = new LoadShedder(harness.memshed);
+      harness.signal('critical');
+      await run(freeing(result), dryRun);
+      expect(shedder.decide('normal').shed).toBe(true);
+      expect(shedder.status().release).toBeUndefined();
+    });
+
+    it('does not count a failed run', async () => {
+      const shedder = new LoadShedder(harness.memshed);
+      harness.signal('critical');
+      await run({ id: 'gc', run: () => Promise.reject(new Error('no gc')) });
+      expect(shedder.decide('normal').shed).toBe(true);
+    });
+
+    it('counts estimates with `estimated: true`, and takes its own `minBytes`', async () => {
+      const shedder = new LoadShedder(harness.memshed, { release: { estimated: true, minBytes: 10 * MiB } });
+      harness.signal('critical');
+      await run(freeing({ freedBytes: 9 * MiB, estimated: true }, 'cache-purge'));
+      expect(shedder.decide('normal').shed).toBe(true);
+      harness.scheduler.advanceBy(1);
+      await run(freeing({ freedBytes: 12 * MiB, estimated: true }, 'cache-purge'));
+      expect(shedder.decide('normal').shed).toBe(false);
+    });
+
+    it('a release while nothing is shed does not cap the next rise', async () => {
+      const shedder = new LoadShedder(harness.memshed);
+      await run(freeing({ freedBytes: 64 * MiB }));
+      harness.scheduler.advanceBy(100);
+      harness.signal('critical');
+      expect(shedder.decide('normal').shed).toBe(true);
+    });
+
+    it('follows level$ only with `release: false`, or when the source has no actions$', async () => {
+      const off = new LoadShedder(harness.memshed, { release: false });
+      const { level$, events$ } = harness.memshed;
+      const levelOnly = new LoadShedder({ level$, events$ });
+      harness.signal('critical');
+      await run(freeing({ freedBytes: 64 * MiB }));
+      expect(off.decide('normal').shed).toBe(true);
+      expect(levelOnly.decide('normal').shed).toBe(true);
+      harness.recover();
+      expect(off.decide('normal').shed).toBe(false);
+    });
+  });
+
   describe('constructor', () => {
     it.each([
       [{ retryAfter: 0 }, /retryAfter must be a whole number of seconds > 0/],
@@ -200,6 +320,7 @@ describe(LoadShedder, () => {
         /routes\[0\].priority: unknown route priority 'top'/,
       ],
       [{ exposeStatusRoute: 'status' }, /exposeStatusRoute: 'status' is not a path/],
+      [{ release: { minBytes: -1 } }, /release.minBytes must be a number of bytes >= 0/],
     ])('refuses %j', (options, message) => {
       expect(() => new LoadShedder(harness.memshed, options as LoadSheddingOptions)).toThrow(message);
     });

@@ -3,6 +3,7 @@ import {
   MemshedError,
   loopScheduler,
   stateRank,
+  type ActionRunRecord,
   type PressureEvent,
   type PressureLevel,
   type PressureState,
@@ -34,6 +35,42 @@ export interface PressureStateSource {
   readonly events$?: Observable<PressureEvent>;
   /** The engine, whose scheduler gives the time of `since`. Optional. */
   readonly engine?: { readonly scheduler: SchedulerLike };
+  /**
+   * Every action run (memshed's `actions$`): a run that released memory ends shedding before
+   * `level$` steps down (see {@link LoadSheddingOptions.release}). Optional.
+   */
+  readonly actions$?: Observable<ActionRunRecord>;
+}
+
+/**
+ * When a {@link LoadShedder} counts memory as released (see {@link LoadSheddingOptions.release}).
+ */
+export interface ReleaseOptions {
+  /** Bytes an action run must report freed. Default 1 MiB ({@link DEFAULT_RELEASE_MIN_BYTES}). */
+  readonly minBytes?: number;
+  /**
+   * Whether estimates count too (cache-purge's entry sizes, which the process may not have given
+   * back yet), not only measurements (gc's RSS returned). Default false.
+   */
+  readonly estimated?: boolean;
+}
+
+/** Default {@link ReleaseOptions.minBytes}: 1 MiB. */
+export const DEFAULT_RELEASE_MIN_BYTES = 1024 * 1024;
+
+/** A release the shedder acted on, as the status route shows it. */
+export interface ShedderRelease {
+  /** When the action run that released memory ended (the clock's milliseconds). */
+  readonly at: number;
+  /** The action's step name, e.g. `gc`. */
+  readonly action: string;
+  /** The bytes it reported freed. */
+  readonly freedBytes: number;
+  /**
+   * The state requests are decided by since then: `normal`, or the highest level of the pressure
+   * events that came after the release.
+   */
+  readonly shedding: PressureState;
 }
 
 /** Default `Retry-After`, in seconds: the same as @fastify/under-pressure's. */
@@ -80,6 +117,21 @@ export interface LoadSheddingOptions {
   readonly statusEvents?: number;
   /** The clock of `since`. Default: the source's engine scheduler, else the wall clock. */
   readonly scheduler?: SchedulerLike;
+  /**
+   * Stop shedding as soon as an action reports memory actually released, rather than when `level$`
+   * steps down: memshed's monitor holds a state for its quiet period (5 s by default) after the
+   * last event, long after a purge and a collection have given the memory back, and shedding all
+   * that time refuses traffic for nothing. After a release, requests are decided as if the state
+   * were `normal`, raised again by every pressure event that comes after it (a release that was not
+   * enough is followed by events: shedding resumes at their level); when `level$` rises or reaches
+   * `normal`, the shedder follows it again.
+   *
+   * Counts: an action run on the source's `actions$` that ended `ok`, not in dry run, reporting at
+   * least `minBytes` freed (measured, unless `estimated`). Needs the source's `actions$` and
+   * `events$` (a running memshed has both); without them the shedder follows `level$` only.
+   * `false` follows `level$` only. Default `{ minBytes: 1 MiB, estimated: false }`.
+   */
+  readonly release?: boolean | ReleaseOptions;
 }
 
 /** What the shedder decided for one request. */
@@ -134,6 +186,8 @@ export interface LoadShedderStatus {
   readonly events: readonly StatusEvent[];
   /** Requests decided. */
   readonly counters: LoadShedderCounters;
+  /** Present while a release decides requests below `level` (see {@link LoadSheddingOptions.release}). */
+  readonly release?: ShedderRelease;
 }
 
 /** The JSON body of a shed request. */
@@ -170,6 +224,8 @@ const DECIDED = Symbol('memshed.shedDecision');
  *   requests (and the status route) never are.
  * - Only new requests are decided: a request let through always completes, whatever the state
  *   becomes while it runs.
+ * - Once an action reports memory released, the shedder stops shedding without waiting for
+ *   `level$` to step down, and shedding resumes with the next pressure event (option `release`).
  * - When the source's `level$` completes (memshed stopped), the shedder stops shedding.
  *
  * One shedder can serve several adapters (e.g. a node:http server and a Koa app) and keeps one
@@ -191,6 +247,10 @@ export class LoadShedder {
   readonly statusRoute: string | undefined;
 
   private current: PressureState = 'normal';
+  /** After a release: the highest state requests are decided by (see `release`); else undefined. */
+  private ceiling: PressureState | undefined;
+  private released: { at: number; action: string; freedBytes: number } | undefined;
+  private readonly releaseRule: Required<ReleaseOptions> | undefined;
   private enteredAt: number;
   private accepted = 0;
   private shedCount = 0;
@@ -232,6 +292,9 @@ export class LoadShedder {
     this.eventLimit = Math.max(0, Math.floor(options.statusEvents ?? 10));
     this.scheduler = options.scheduler ?? source.engine?.scheduler ?? loopScheduler;
     this.enteredAt = this.scheduler.now();
+    // Without events after a release, nothing could tell the shedder that pressure came back.
+    const releaseRule = releaseRuleOf(options.release ?? true);
+    this.releaseRule = source.actions$ && source.events$ ? releaseRule : undefined;
 
     this.subscriptions.push(
       source.level$.subscribe({
@@ -241,14 +304,31 @@ export class LoadShedder {
         error: () => this.enter('normal'),
       }),
     );
-    if (source.events$ && this.eventLimit > 0) {
-      this.subscriptions.push(source.events$.subscribe((event) => this.remember(event)));
+    if (source.events$ && (this.eventLimit > 0 || this.releaseRule)) {
+      this.subscriptions.push(
+        source.events$.subscribe((event) => {
+          this.raiseCeiling(event);
+          if (this.eventLimit > 0) this.remember(event);
+        }),
+      );
+    }
+    if (source.actions$ && this.releaseRule) {
+      this.subscriptions.push(source.actions$.subscribe((record) => this.onAction(record)));
     }
   }
 
   /** The current pressure state. */
   get state(): PressureState {
     return this.current;
+  }
+
+  /**
+   * The state requests are decided by: {@link state}, or lower after memory was released (see
+   * {@link LoadSheddingOptions.release}).
+   */
+  get sheddingState(): PressureState {
+    const ceiling = this.ceiling;
+    return ceiling !== undefined && stateRank(ceiling) < stateRank(this.current) ? ceiling : this.current;
   }
 
   /** When the current state began, as far as this shedder saw (the clock's milliseconds). */
@@ -294,7 +374,7 @@ export class LoadShedder {
     const threshold = priority === 'essential' ? undefined : this.levels[priority];
     const level = threshold === 'never' ? undefined : threshold;
     return {
-      shed: level !== undefined && stateRank(this.current) >= stateRank(level),
+      shed: level !== undefined && stateRank(this.sheddingState) >= stateRank(level),
       state: this.current,
       priority,
       threshold: level,
@@ -346,11 +426,13 @@ export class LoadShedder {
 
   /** The status route's body: level, since, last events, counters. */
   status(): LoadShedderStatus {
+    const released = this.ceiling !== undefined ? this.released : undefined;
     return {
       level: this.current,
       since: this.enteredAt,
       events: this.events.map((event) => ({ ...event })),
       counters: this.counters,
+      ...(released ? { release: { ...released, shedding: this.sheddingState } } : {}),
     };
   }
 
@@ -382,8 +464,27 @@ export class LoadShedder {
 
   private enter(state: PressureState): void {
     if (state === this.current) return;
+    // A rise is new pressure, and normal needs no cap: follow level$ again.
+    if (state === 'normal' || stateRank(state) > stateRank(this.current)) this.ceiling = undefined;
     this.current = state;
     this.enteredAt = this.scheduler.now();
+  }
+
+  private onAction(record: ActionRunRecord): void {
+    const rule = this.releaseRule;
+    if (!rule || record.status !== 'ok' || record.dryRun) return;
+    if ((record.freedBytes ?? 0) < rule.minBytes || (record.estimated === true && !rule.estimated)) return;
+    // Nothing to stop shedding: a release at normal would only cap the next rise.
+    if (this.sheddingState === 'normal') return;
+    this.ceiling = 'normal';
+    this.released = { at: record.finishedAt, action: record.name, freedBytes: record.freedBytes ?? 0 };
+  }
+
+  private raiseCeiling(event: PressureEvent): void {
+    const ceiling = this.ceiling;
+    // Events older than the release describe the memory it gave back (bursts are delivered late).
+    if (ceiling === undefined || !this.released || event.time < this.released.at) return;
+    if (stateRank(event.level) > stateRank(ceiling)) this.ceiling = event.level;
   }
 
   private remember(event: PressureEvent): void {
@@ -408,6 +509,22 @@ export class LoadShedder {
 /** Whether `value` is a {@link LoadShedder} (adapters take a shedder or something to follow). */
 export function isLoadShedder(value: unknown): value is LoadShedder {
   return value instanceof LoadShedder;
+}
+
+function releaseRuleOf(option: boolean | ReleaseOptions): Required<ReleaseOptions> | undefined {
+  if (option === false) return undefined;
+  const rule = option === true ? {} : option;
+  const minBytes = rule.minBytes ?? DEFAULT_RELEASE_MIN_BYTES;
+  if (!Number.isFinite(minBytes) || minBytes < 0) {
+    throw new MemshedError(
+      'invalid-argument',
+      `release.minBytes must be a number of bytes >= 0, got ${minBytes}`,
+      {
+        fix: 'write release: { minBytes: 1048576 } (1 MiB, the default), or release: false to follow level$ only',
+      },
+    );
+  }
+  return { minBytes, estimated: rule.estimated ?? false };
 }
 
 function checkRetryAfter(value: number): number {

@@ -9,11 +9,14 @@ import { Agent, request } from 'node:http';
 export interface LoopbackLoadOptions {
   /** The port on 127.0.0.1. */
   port: number;
-  /** The request path, e.g. `/put`. */
+  /**
+   * The request path: `{n}` in it is replaced by the request's number (`/api/items/{n}`), else
+   * `?n=<number>` is appended (`/put` -> `/put?n=7`).
+   */
   path: string;
   /** Requests per second, sent in 10 ms ticks. */
   rate: number;
-  /** Stop sending after this many requests. */
+  /** Stop after this many requests (sent or skipped): the load lasts maxRequests / rate seconds. */
   maxRequests: number;
   /** Skip a send while this many requests are unanswered. Default 64. */
   maxInFlight?: number;
@@ -29,6 +32,15 @@ export interface LoopbackLoadSummary {
   failed: number;
   /** Sends skipped because too many requests were in flight. */
   skipped: number;
+  /** Responses by status code, e.g. `{ 200: 7990, 503: 10 }`. */
+  statuses: Record<number, number>;
+}
+
+/** Latency percentiles of the responses received, in ms (send to last byte). */
+export interface LatencyPercentiles {
+  p50: number;
+  p99: number;
+  max: number;
 }
 
 /** A running load. */
@@ -37,31 +49,42 @@ export interface LoopbackLoad {
   readonly summary: LoopbackLoadSummary;
   /** Stops sending and closes the connections. */
   stop(): LoopbackLoadSummary;
+  /** Latency percentiles of the responses with `status` (all when undefined); undefined if none. */
+  latency(status?: number): LatencyPercentiles | undefined;
 }
 
 const TICK_MS = 10;
 
-/** Starts sending `rate` requests per second to `http://127.0.0.1:port/path?n=<i>`. */
+/** Starts sending `rate` requests per second to `http://127.0.0.1:port/path?n=<i>` (or `{n}` in path). */
 export function startLoopbackLoad(options: LoopbackLoadOptions): LoopbackLoad {
   const maxInFlight = options.maxInFlight ?? 64;
   const agent = new Agent({ keepAlive: true, maxSockets: 16 });
-  const summary: LoopbackLoadSummary = { sent: 0, completed: 0, failed: 0, skipped: 0 };
+  const summary: LoopbackLoadSummary = { sent: 0, completed: 0, failed: 0, skipped: 0, statuses: {} };
+  // One latency and status per response, preallocated: the load generator must not be what
+  // allocates under test.
+  const latencies = new Float64Array(options.maxRequests);
+  const codes = new Uint16Array(options.maxRequests);
   let inFlight = 0;
-  let credit = 0;
+  let decided = 0; // requests sent or skipped so far
 
   const send = () => {
     const n = summary.sent++;
     inFlight++;
-    const req = request(
-      { host: '127.0.0.1', port: options.port, path: `${options.path}?n=${n}`, agent },
-      (response) => {
-        response.resume();
-        response.on('end', () => {
-          inFlight--;
-          summary.completed++;
-        });
-      },
-    );
+    const start = performance.now();
+    const url = options.path.includes('{n}')
+      ? options.path.replace('{n}', String(n))
+      : `${options.path}?n=${n}`;
+    const req = request({ host: '127.0.0.1', port: options.port, path: url, agent }, (response) => {
+      response.resume();
+      response.on('end', () => {
+        const status = response.statusCode ?? 0;
+        latencies[summary.completed] = performance.now() - start;
+        codes[summary.completed] = status;
+        inFlight--;
+        summary.completed++;
+        summary.statuses[status] = (summary.statuses[status] ?? 0) + 1;
+      });
+    });
     req.on('error', () => {
       inFlight--;
       summary.failed++;
@@ -69,14 +92,19 @@ export function startLoopbackLoad(options: LoopbackLoadOptions): LoopbackLoad {
     req.end();
   };
 
+  const began = performance.now();
   const timer = setInterval(() => {
-    credit += (options.rate * TICK_MS) / 1000;
-    while (credit >= 1 && summary.sent < options.maxRequests) {
-      credit--;
+    // Due by the clock, not by ticks: a late tick (the event loop was busy) catches up.
+    const due = Math.min(
+      options.maxRequests,
+      Math.floor((options.rate * (performance.now() - began)) / 1000),
+    );
+    while (decided < due) {
+      decided++;
       if (inFlight >= maxInFlight) summary.skipped++;
       else send();
     }
-    if (summary.sent >= options.maxRequests) clearInterval(timer);
+    if (decided >= options.maxRequests) clearInterval(timer);
   }, TICK_MS);
 
   return {
@@ -84,7 +112,17 @@ export function startLoopbackLoad(options: LoopbackLoadOptions): LoopbackLoad {
     stop() {
       clearInterval(timer);
       agent.destroy();
-      return { ...summary };
+      return { ...summary, statuses: { ...summary.statuses } };
+    },
+    latency(status) {
+      const picked: number[] = [];
+      for (let i = 0; i < summary.completed; i++) {
+        if (status === undefined || codes[i] === status) picked.push(latencies[i]);
+      }
+      if (picked.length === 0) return undefined;
+      picked.sort((a, b) => a - b);
+      const at = (q: number) => picked[Math.min(picked.length - 1, Math.ceil(q * picked.length) - 1)];
+      return { p50: at(0.5), p99: at(0.99), max: picked[picked.length - 1] };
     },
   };
 }
