@@ -12,13 +12,43 @@
 import { consoleLogger, silentLogger } from '@memshed/core';
 import { VmscanSimSource, loadScenario } from '@memshed/source-vmscan-sim';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { EXAMPLE_DIR, startServer, type Guard, type RunningServer } from './server';
 
 const GUARDS: readonly Guard[] = ['memshed', 'under-pressure', 'none'];
 
-function option(args: readonly string[], name: string): string | undefined {
-  const index = args.indexOf(name);
-  return index < 0 ? undefined : args[index + 1];
+/** The command line (node's own parseArgs: unknown flags and missing values are errors). */
+function parseCommandLine(args: string[]) {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      simulate: { type: 'boolean', default: false },
+      sources: { type: 'string' },
+      guard: { type: 'string', default: 'memshed' },
+      payload: { type: 'string', default: 'buffer' },
+      'item-bytes': { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  const guard = values.guard as Guard;
+  if (!GUARDS.includes(guard)) throw new Error(`--guard ${guard}: use one of ${GUARDS.join(', ')}`);
+  const payload = values.payload;
+  if (payload !== 'buffer' && payload !== 'string')
+    throw new Error(`--payload ${payload}: use buffer or string`);
+  const itemBytes = values['item-bytes'] === undefined ? undefined : Number(values['item-bytes']);
+  if (itemBytes !== undefined && !(Number.isInteger(itemBytes) && itemBytes > 0))
+    throw new Error(`--item-bytes ${values['item-bytes']}: give a whole number of bytes, e.g. 65536`);
+  if (positionals.length > (values.simulate ? 1 : 0))
+    throw new Error(`unexpected argument ${positionals.at(-1)}: only --simulate takes one (a scenario file)`);
+  return {
+    json: values.json,
+    scenario: values.simulate ? (positionals[0] ?? join(EXAMPLE_DIR, 'scenarios', 'burst.yaml')) : undefined,
+    guard,
+    payload: payload as 'buffer' | 'string',
+    itemBytes,
+    sourceIds: values.sources?.split(',').filter(Boolean),
+  };
 }
 
 /** Writes what happens: JSON lines (stamped with the wall clock) or text for people. */
@@ -64,25 +94,14 @@ function watch(running: RunningServer, report: ReturnType<typeof reporter>): voi
 }
 
 async function main(): Promise<void> {
-  const args = process.argv.slice(2);
-  const json = args.includes('--json');
+  const { json, scenario, guard, payload, itemBytes, sourceIds } = parseCommandLine(process.argv.slice(2));
   const report = reporter(json);
-  const simulate = args.indexOf('--simulate');
-  const scenario =
-    simulate < 0 ? undefined : (args[simulate + 1] ?? join(EXAMPLE_DIR, 'scenarios', 'burst.yaml'));
-  const guard = (option(args, '--guard') ?? 'memshed') as Guard;
-  if (!GUARDS.includes(guard)) throw new Error(`--guard ${guard}: use one of ${GUARDS.join(', ')}`);
-  const payload = option(args, '--payload') ?? 'buffer';
-  if (payload !== 'buffer' && payload !== 'string')
-    throw new Error(`--payload ${payload}: use buffer or string`);
-  const itemBytes = option(args, '--item-bytes');
-  const sourceIds = option(args, '--sources')?.split(',').filter(Boolean);
 
   const running = await startServer({
     port: Number(process.env.PORT ?? 3000),
     guard,
     logger: json ? silentLogger : consoleLogger('info'),
-    items: { payload, ...(itemBytes ? { payloadBytes: Number(itemBytes) } : {}) },
+    items: { payload, ...(itemBytes ? { payloadBytes: itemBytes } : {}) },
     ...(scenario ? { sources: [new VmscanSimSource({ scenario: loadScenario(scenario) })] } : {}),
     ...(sourceIds ? { sourceIds } : {}),
   });
