@@ -11,7 +11,9 @@
 // on cgroup v1). About 17 minutes in all.
 //
 // Run: `npm run bench -- survival [--seconds 60] [--rate 400] [--guards none,memshed,...]
-// [--limits 256,512] [--payloads string,buffer]`. Needs root on a cgroup v1 memory controller and the
+// [--limits 256,512] [--payloads string,buffer] [--plot FILE.svg]`. `--plot` also draws each run's
+// cgroup usage over time (README's plot: `--limits 256 --guards none,memshed,under-pressure --plot
+// docs/images/survival-256m.svg`). Needs root on a cgroup v1 memory controller and the
 // native addon built (`npx tsc -b` is not needed: the service runs from its TypeScript sources).
 'use strict';
 
@@ -24,6 +26,7 @@ const RATE = Number(argument('--rate', 400));
 const GUARDS = argument('--guards', 'none,memshed,under-pressure,vmstat,psi').split(',');
 const LIMITS = argument('--limits', '256,512').split(',').map(Number);
 const PAYLOADS = argument('--payloads', 'string,buffer').split(',');
+const PLOT = argument('--plot', undefined);
 
 function row(run) {
   const end =
@@ -63,6 +66,12 @@ async function main() {
   );
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const run of runs) console.log(row(run));
+  if (PLOT) {
+    const { writeFileSync } = require('node:fs');
+    const { renderSurvivalSvg } = require('./support/survival-plot');
+    writeFileSync(PLOT, renderSurvivalSvg(runs));
+    console.log(`\nplot: ${PLOT}`);
+  }
 }
 
 main()

@@ -84,6 +84,8 @@ export interface SurvivalRun {
   readonly releaseMs: number | undefined;
   /** Peak cgroup usage seen, MiB. */
   readonly peakMiB: number;
+  /** The cgroup's usage over the run, every 100 ms: [seconds since the load started, MiB]. */
+  readonly usage: readonly (readonly [number, number])[];
   /** The guard's sources as the service reported them (`id:state`). */
   readonly sources: readonly string[];
   /** memshed's errors, as the service printed them. */
@@ -252,10 +254,19 @@ async function runIn(
     firstMedium: first ? { atMs: first.at - started, source: first.source } : undefined,
     releaseMs: first ? releaseAfter(usage, first.at) : undefined,
     peakMiB: usage.reduce((peak, sample) => Math.max(peak, sample.bytes), 0) / MiB,
+    usage: everyTenth(usage, started),
     sources,
     errors,
     stderrTail: stderr.split('\n').slice(-6).join('\n'),
   };
+}
+
+/** The usage samples (every 10 ms) from `started` on, one in ten, as [seconds, MiB]. */
+function everyTenth(usage: readonly { at: number; bytes: number }[], started: number): [number, number][] {
+  return usage
+    .filter((sample) => sample.at >= started)
+    .filter((_, index) => index % 10 === 0)
+    .map((sample) => [(sample.at - started) / 1000, Math.round((sample.bytes / MiB) * 10) / 10]);
 }
 
 /** ms from `from` to the first usage sample {@link RELEASE_DROP} below the peak since `from`. */
