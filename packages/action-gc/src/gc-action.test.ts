@@ -116,7 +116,7 @@ function setup(
 
 describe(GcAction, () => {
   describe('.run', () => {
-    it("collects twice for a Buffer cache (the second sweeps the first one's stores), trims, and records it all", async () => {
+    it("with concurrent sweeping, collects twice for a Buffer cache (the second sweeps the first one's stores), trims, and records it all", async () => {
       const { run, state } = setup();
       const record = await run();
       expect(state.calls).toEqual(['gc', 'gc', 'trim']);
