@@ -3,6 +3,8 @@
  * figure): one panel per payload and limit, one line per guard with the usage it was given, the
  * limit, and a cross with the cause where a service died. Pure rendering, no kernel needed.
  */
+import { tagNestingProblem } from '@memshed/source-vmscan-sim/testing';
+
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { renderSurvivalSvg } = require('../bench/support/survival-plot') as {
   renderSurvivalSvg(runs: readonly object[]): string;
@@ -22,14 +24,7 @@ function run(payload: string, guard: string, end: string, usage: [number, number
 
 /** Checks that every tag opens and closes in order (the SVG is XML). */
 function expectWellFormed(markup: string): void {
-  const stack: string[] = [];
-  for (const match of markup.matchAll(/<(\/?)([a-zA-Z][\w-]*)[^>]*?(\/?)>/g)) {
-    const [, closing, name, selfClosing] = match;
-    if (selfClosing) continue;
-    if (closing) expect(stack.pop()).toBe(name);
-    else stack.push(name);
-  }
-  expect(stack).toEqual([]);
+  expect(tagNestingProblem(markup)).toBeUndefined();
 }
 
 describe('renderSurvivalSvg', () => {

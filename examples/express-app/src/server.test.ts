@@ -3,6 +3,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { ServiceRegistry } from '@memshed/action-service-shutdown';
 import type { ActionRunRecord, PressureState } from '@memshed/core';
 import { ManualScheduler } from '@memshed/core/testing';
+import { samples } from '@memshed/prometheus/testing';
 import { VmscanSimSource, loadScenario } from '@memshed/source-vmscan-sim';
 import { Agent, request } from 'undici';
 import { EXAMPLE_DIR, startServer, type RunningServer } from './server';
@@ -24,17 +25,6 @@ async function get(url: string, method: 'GET' | 'POST' = 'GET', body?: unknown) 
     text,
     json: () => JSON.parse(text) as unknown,
   };
-}
-
-/** `name{labels} value` lines of a scrape, as a map. */
-function samples(text: string): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const space = line.lastIndexOf(' ');
-    out[line.slice(0, space)] = Number(line.slice(space + 1));
-  }
-  return out;
 }
 
 describe('express-app', () => {

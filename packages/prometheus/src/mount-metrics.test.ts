@@ -2,7 +2,7 @@ import { ActionRunner, createMemshed, type Memshed } from '@memshed/core';
 import { FakeSource, ManualScheduler } from '@memshed/core/testing';
 import { Registry } from 'prom-client';
 import { mountMetrics } from './mount-metrics';
-import { samples } from './test-support/exposition';
+import { samples } from './testing';
 
 let scheduler: ManualScheduler;
 let fake: FakeSource;

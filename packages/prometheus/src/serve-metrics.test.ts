@@ -6,7 +6,7 @@ import { FakeSource, ManualScheduler } from '@memshed/core/testing';
 import { Counter, Registry } from 'prom-client';
 import { Agent, request } from 'undici';
 import { serveMetrics, type MetricsServer } from './serve-metrics';
-import { samples } from './test-support/exposition';
+import { samples } from './testing';
 
 const agent = new Agent({ keepAliveTimeout: 10 });
 afterAll(() => agent.close());

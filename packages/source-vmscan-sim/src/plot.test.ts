@@ -1,3 +1,4 @@
+import { tagNestingProblem } from './testing';
 import { STATE_COLORS, renderPlotHtml, renderPlotSvg, stateIntervals } from './plot';
 import { Simulation, type SimulationRecord } from './simulation';
 
@@ -16,14 +17,7 @@ beforeAll(async () => {
 
 /** Checks that every tag opens and closes in order (the SVG is XML). */
 function expectWellFormed(markup: string): void {
-  const stack: string[] = [];
-  for (const match of markup.matchAll(/<(\/?)([a-zA-Z][\w-]*)[^>]*?(\/?)>/g)) {
-    const [, closing, name, selfClosing] = match;
-    if (selfClosing) continue;
-    if (closing) expect(stack.pop()).toBe(name);
-    else stack.push(name);
-  }
-  expect(stack).toEqual([]);
+  expect(tagNestingProblem(markup)).toBeUndefined();
 }
 
 describe('renderPlotSvg', () => {
