@@ -5,12 +5,7 @@ import { join } from 'node:path';
 import cachePurgeModule, { CacheRegistry } from '@memshed/action-cache-purge';
 import gcModule from '@memshed/action-gc';
 import serviceShutdownModule, { ServiceRegistry } from '@memshed/action-service-shutdown';
-import {
-  createMemshedFromConfig,
-  loadConfig,
-  type ConfiguredMemshed,
-  type LoadedConfig,
-} from '@memshed/config';
+import { createMemshedFromConfig, loadConfig, type ConfiguredMemshed } from '@memshed/config';
 import type { Logger, PressureSource } from '@memshed/core';
 import { LoadShedder } from '@memshed/http';
 import { mountMetrics } from '@memshed/prometheus';
@@ -140,20 +135,6 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   };
 }
 
-/** The config's sources, or those named by `sourceIds` with their default options. */
-function sourcesOf(config: LoadedConfig, options: ServerOptions): LoadedConfig['sources'] {
-  if (options.sources) return [];
-  if (!options.sourceIds) return config.sources;
-  // createMemshed validates `with` again, and names an unknown id with its did-you-mean.
-  return options.sourceIds.map((use, index) => ({
-    use,
-    with: undefined,
-    options: undefined,
-    file: 'sourceIds',
-    path: `sourceIds[${index}]`,
-  }));
-}
-
 async function protect(
   options: ServerOptions,
   items: ItemService,
@@ -176,7 +157,9 @@ async function protect(
     ],
   });
   const memshed = await createMemshedFromConfig({
-    loaded: { ...config, sources: sourcesOf(config, options) },
+    loaded: config,
+    // The simulator replaces the config's sources; or plugin ids, each alone with its defaults.
+    sources: options.sources ? [] : options.sourceIds?.map((use) => ({ use })),
     extraSources: options.sources,
     scheduler: options.scheduler,
     logger: options.logger,

@@ -296,6 +296,29 @@ describe(createMemshedFromConfig, () => {
     expect(h.records.map((r) => r.status)).toEqual(['ok']);
   });
 
+  it("replaces the config's sources with `sources`, validated the same way", async () => {
+    const fakes: FakeSource[] = [];
+    const modules = [
+      testPlugins([], fakes),
+      new ContainerModule(({ bind }) => {
+        bind(PressureSourceFactory).toConstantValue({
+          id: 'other',
+          description: 'another source',
+          optionsSchema: z.strictObject({ every: z.number().default(1) }),
+          create: () => new FakeSource('other'),
+        });
+      }),
+    ];
+    const config = { sources: [{ use: 'manual' }] };
+    const replaced = await createMemshedFromConfig({ modules, config, sources: [{ use: 'other' }] });
+    expect(replaced.sources.map((source) => [source.id, source.state])).toEqual([['other', 'running']]);
+    expect(fakes).toEqual([]);
+    await replaced.stop();
+    await expect(
+      createMemshedFromConfig({ modules, config, sources: [{ use: 'other', with: { every: 'often' } }] }),
+    ).rejects.toThrow(/every/);
+  });
+
   it('shares one action instance between steps with the same plugin and options', async () => {
     const h = (harness = await start({
       policies: [

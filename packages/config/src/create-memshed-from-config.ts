@@ -9,6 +9,7 @@ import {
   type Memshed,
   type PressureSource,
   type SheddingAction,
+  type SourceSpec,
 } from '@memshed/core';
 import type { Observable, SchedulerLike } from 'rxjs';
 import { MemshedError } from '@memshed/core';
@@ -21,6 +22,12 @@ export interface ConfigMemshedOptions extends LoadConfigOptions {
   readonly loaded?: LoadedConfig;
   /** Force every policy to dry-run (the CLI's `--dry-run`). Default: as the config says. */
   readonly dryRun?: boolean;
+  /**
+   * Replaces the config's sources: plugin ids with their options (e.g. `[{ use: 'vmstat' }]` to
+   * see what one source achieves alone), validated like the config's when memshed starts.
+   * Default: the config's.
+   */
+  readonly sources?: readonly SourceSpec[];
   /** Sources to start besides those of the config (e.g. a test's FakeSource). */
   readonly extraSources?: readonly PressureSource[];
   /** Time and work scheduling; tests pass a ManualScheduler or TestScheduler. */
@@ -65,7 +72,7 @@ export async function createMemshedFromConfig(
   const memshed = await createMemshed({
     modules: config.modules,
     sources: [
-      ...config.sources.map((source) => ({ use: source.use, with: source.with })),
+      ...(options.sources ?? config.sources.map((source) => ({ use: source.use, with: source.with }))),
       ...(options.extraSources ?? []),
     ],
     recovery: {
