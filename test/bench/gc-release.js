@@ -4,7 +4,7 @@
 // and concurrently (V8's background sweeper and unmapper; the action then collects twice), for a
 // Buffer cache and a JS-string cache. Runs alternate between the two modes, each in a fresh
 // process (test/bench/support/gc-release-child.js) in one 1G child memory cgroup; the usage is
-// read every ~0.2 ms from outside the cgroup (test/kernel/support/usage-poller.js, CLOCK_MONOTONIC
+// read every ~0.2 ms from outside the cgroup (test/kernel/support/usage-watch.ts, CLOCK_MONOTONIC
 // stamps). The drop is `Map.clear()`, so the figures are the gc action's alone (the kernel test
 // test/kernel/action-gc-release.test.ts times the whole cache-purge + gc chain).
 //
@@ -13,52 +13,47 @@
 // controller and the native addon built. Default 5 runs per cell.
 'use strict';
 
-const { spawn } = require('node:child_process');
 const path = require('node:path');
 const support = require('./support/kernel-support');
 
 const RUNS = Number(support.argument('--runs', 5));
 const CACHE_MIB = Number(support.argument('--mib', 256));
 const CHILD = path.join(__dirname, 'support/gc-release-child.js');
-const POLLER = path.join(__dirname, '../kernel/support/usage-poller.js');
+const { watchUsage, msUntilAtOrBelow } = support.requireTs(
+  path.join(__dirname, '../kernel/support/usage-watch.ts'),
+);
 const { MiB } = support;
 
+/** Resolves with the child's stdout when it exits 0. */
 function collect(child) {
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (data) => (stdout += data));
-  child.stderr?.on('data', (data) => (stderr += data));
+  child.stderr.on('data', (data) => (stderr += data));
   return new Promise((resolve, reject) =>
     child.once('close', (code) =>
-      code === 0
-        ? resolve(stdout)
-        : reject(new Error(`${path.basename(child.spawnfile)} exited ${code}: ${stderr}`)),
+      code === 0 ? resolve(stdout) : reject(new Error(`gc-release child exited ${code}: ${stderr}`)),
     ),
   );
 }
 
 async function once(cgroup, kind, sweep) {
-  const poller = spawn(process.execPath, [POLLER, cgroup.path], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const polled = collect(poller);
-  await new Promise((resolve) => poller.stdout.once('data', resolve));
+  const watch = await watchUsage(cgroup.path);
   try {
     const child = cgroup.spawn(process.execPath, [CHILD, kind, sweep, String(CACHE_MIB)], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, MEMSHED_BENCH_CGROUP: cgroup.path },
     });
     const result = JSON.parse((await collect(child)).trim().split('\n').pop());
-    poller.stdin.end();
-    const trace = JSON.parse((await polled).split('\n')[1]);
-    const start = BigInt(result.startNs);
-    const target = result.before - 0.8 * result.cacheBytes;
-    const hit = trace.find(([ns, bytes]) => BigInt(ns) >= start && bytes <= target);
+    const trace = await watch.stop();
+    const ms = msUntilAtOrBelow(trace, result.startNs, result.before - 0.8 * result.cacheBytes);
     return {
-      ms: hit ? Number(BigInt(hit[0]) - start) / 1e6 : Infinity,
+      ms: ms ?? Infinity,
       collections: result.details.gc.collections.length,
       sweeping: result.details.sweeping,
     };
   } finally {
-    if (poller.exitCode === null) poller.kill();
+    watch.kill();
   }
 }
 

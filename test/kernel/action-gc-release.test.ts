@@ -9,7 +9,7 @@
  * 70-150 ms here (docs/actions/gc.md), so the test bounds it (HEAP_BOUND_MS), prints whether the
  * 100 ms budget was met, and issue 6 tracks it.
  *
- * The usage is watched from outside the cgroup (support/usage-poller.js, a read every ~0.2 ms
+ * The usage is watched from outside the cgroup (support/usage-watch.ts: a poller process, a read every ~0.2 ms
  * stamped with CLOCK_MONOTONIC), because the process cannot sample itself while its synchronous
  * collection is returning the memory. Each kind runs RUNS times: the median must meet the 100 ms
  * budget and every run a bound for a loaded CI machine; all runs are printed, with what the
@@ -22,7 +22,6 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { spawn, type ChildProcess } from 'node:child_process';
 import {
   MiB,
   exited,
@@ -30,10 +29,10 @@ import {
   testCgroupsUnavailableReason,
   withTestCgroup,
 } from './support/cgroup';
+import { msUntilAtOrBelow, watchUsage } from './support/usage-watch';
 
 const REGISTER = path.join(__dirname, '../e2e/support/system-ts-register.js');
 const CHILD = path.join(__dirname, 'action-gc-release.child.ts');
-const POLLER = path.join(__dirname, 'support/usage-poller.js');
 const RUNS = 3;
 const ADDON_DIR = path.join(__dirname, '../../packages/native/build/Release');
 const CACHE_MIB = 256;
@@ -79,31 +78,9 @@ const describeKernel = unavailable ? describe.skip : describe;
 
 afterAll(() => removeAllTestCgroups());
 
-/** Starts the usage poller on a cgroup; resolves once it is polling. */
-function startPoller(
-  cgroupPath: string,
-): Promise<{ poller: ChildProcess; trace: Promise<[string, number][]> }> {
-  const poller = spawn(process.execPath, [POLLER, cgroupPath], { stdio: ['pipe', 'pipe', 'inherit'] });
-  let stdout = '';
-  return new Promise((resolve, reject) => {
-    const trace = new Promise<[string, number][]>((done, fail) => {
-      poller.once('close', (code) =>
-        code === 0
-          ? done(JSON.parse(stdout.split('\n')[1]) as [string, number][])
-          : fail(new Error(`poller ${code}`)),
-      );
-    });
-    poller.stdout!.on('data', (data: Buffer) => {
-      stdout += data.toString();
-      if (stdout.startsWith('ready\n')) resolve({ poller, trace });
-    });
-    poller.once('error', reject);
-  });
-}
-
 function release(kind: 'buffer' | 'heap' | 'buffer-one-gc'): Promise<Release> {
   return withTestCgroup({ name: `gc-${kind}`, limitBytes: 1024 * MiB, timeoutMs: 60_000 }, async (cgroup) => {
-    const { poller, trace } = await startPoller(cgroup.path);
+    const watch = await watchUsage(cgroup.path);
     try {
       const child = cgroup.spawn(process.execPath, ['-r', REGISTER, CHILD, kind, String(CACHE_MIB)], {
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -116,13 +93,11 @@ function release(kind: 'buffer' | 'heap' | 'buffer-one-gc'): Promise<Release> {
       const { code, signal } = await exited(child);
       if (code !== 0) throw new Error(`child exited (${code}, ${signal}): ${stderr}`);
       const result = JSON.parse(stdout.trim().split('\n').pop()!) as Omit<Release, 'externalMs'>;
-      poller.stdin!.end();
-      const start = BigInt(result.startNs);
-      const target = result.before - 0.8 * result.cacheBytes;
-      const reached = (await trace).find(([ns, bytes]) => BigInt(ns) >= start && bytes <= target);
-      return { ...result, externalMs: reached ? Number(BigInt(reached[0]) - start) / 1e6 : null };
+      const trace = await watch.stop();
+      const externalMs = msUntilAtOrBelow(trace, result.startNs, result.before - 0.8 * result.cacheBytes);
+      return { ...result, externalMs };
     } finally {
-      if (poller.exitCode === null) poller.kill();
+      watch.kill();
     }
   });
 }
