@@ -194,6 +194,12 @@ describe(GcAction, () => {
       expect(told.state.calls).toEqual(['gc', 'gc', 'trim']);
     });
 
+    it('never collects more than maxCollections, whatever the default minimum', async () => {
+      const capped = setup({ maxCollections: 1 });
+      await capped.run();
+      expect(capped.state.calls).toEqual(['gc', 'trim']);
+    });
+
     it('collects again while a collection still finds new garbage in the heap, up to maxCollections', async () => {
       const chained = setup({}, [
         { heap: 2 * MiB, external: 0 },

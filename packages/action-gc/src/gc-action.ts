@@ -88,7 +88,9 @@ export class GcAction implements SheddingAction {
       this.options.sweep === 'synchronous'
         ? this.environment.sweeping()
         : { available: false, reason: 'sweep: concurrent' };
-    const minCollections = this.options.minCollections ?? (sweeping.available ? 1 : 2);
+    // The default minimum never exceeds a maxCollections the user lowered (maxCollections: 1).
+    const minCollections =
+      this.options.minCollections ?? Math.min(sweeping.available ? 1 : 2, this.options.maxCollections);
     const plan = `${minCollections}-${this.options.maxCollections} full collections${sweeping.available ? ' with synchronous sweeping' : ''}${this.options.trim ? ' and malloc_trim(0)' : ''}`;
     if (context.dryRun) {
       return { summary: `would run ${plan}`, details: { before: this.environment.sample(cgroup) } };
