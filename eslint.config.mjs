@@ -30,4 +30,35 @@ export default tseslint.config(
     },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
+  {
+    files: ['**/*.mjs'],
+    languageOptions: { globals: { ...globals.node } },
+  },
+  {
+    // inversify and zod reach memshed's packages only through their one-file builds
+    // (scripts/bundle-vendored.mjs): importing them directly would load the slow second copy.
+    files: ['packages/*/src/**/*.ts'],
+    ignores: ['packages/core/src/inversify.ts', 'packages/options/src/zod.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: 'inversify',
+              message:
+                "Import from '@memshed/core/inversify' (one bundled copy; see packages/core/src/inversify.ts).",
+              allowTypeImports: true,
+            },
+            {
+              name: 'zod',
+              message:
+                "Import { z } from '@memshed/options' (the bundled subset; see packages/options/src/zod.ts).",
+              allowTypeImports: true,
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

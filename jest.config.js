@@ -32,6 +32,8 @@ const common = {
   moduleNameMapper: {
     '^@memshed/example-([a-z0-9-]+)$': '<rootDir>/examples/$1/src/index.ts',
     '^@memshed/([a-z0-9-]+)$': '<rootDir>/packages/$1/src/index.ts',
+    // The source of the build's one-file inversify (scripts/bundle-vendored.mjs).
+    '^@memshed/core/inversify$': '<rootDir>/packages/core/src/inversify.ts',
     '^@memshed/([a-z0-9-]+)/testing$': '<rootDir>/packages/$1/src/testing/index.ts',
   },
   moduleFileExtensions: ['ts', 'js', 'mjs', 'cjs', 'json', 'node'],

@@ -19,6 +19,7 @@
 
 const { spawn } = require('node:child_process');
 const { existsSync, readFileSync } = require('node:fs');
+const { builtinModules } = require('node:module');
 const path = require('node:path');
 const support = require('./support/kernel-support');
 
@@ -89,7 +90,7 @@ function esmModuleCount(request, fromDir = __dirname) {
     const text = readFileSync(file, 'utf8');
     for (const match of text.matchAll(specifiers)) {
       const specifier = match[1] ?? match[2];
-      if (specifier.startsWith('node:')) continue;
+      if (specifier.startsWith('node:') || builtinModules.includes(specifier)) continue;
       if (specifier.startsWith('.')) pending.push(path.resolve(path.dirname(file), specifier));
       else {
         const dependency = packageEntry(specifier, path.dirname(file));
@@ -100,6 +101,40 @@ function esmModuleCount(request, fromDir = __dirname) {
   return seen.size - 1;
 }
 
+/**
+ * The ES modules reachable from CommonJS files a process loaded (require.cache): every bare
+ * `require("pkg")` in them that resolves to an ES package, with that package's import graph.
+ */
+function esmReachable(files) {
+  const graphs = new Map(); // entry file -> ES modules it loads, itself included
+  for (const file of files) {
+    if (!file.endsWith('.js') && !file.endsWith('.cjs')) continue;
+    for (const match of readFileSync(file, 'utf8').matchAll(/require\(["']([^"'./][^"']*)["']\)/g)) {
+      if (match[1].startsWith('node:') || builtinModules.includes(match[1])) continue;
+      let entry;
+      try {
+        entry = packageEntry(match[1], path.dirname(file));
+      } catch {
+        continue; // an optional require (in a try) of a package that is not installed
+      }
+      if (entry.esm && !graphs.has(entry.file)) {
+        graphs.set(entry.file, esmModuleCount(match[1], path.dirname(file)) + 1);
+      }
+    }
+  }
+  return [...graphs.values()].reduce((sum, count) => sum + count, 0);
+}
+
+/** Whether node loads `file` as an ES module (its extension, or its package's `type`). */
+function isEsModule(file) {
+  if (file.endsWith('.mjs') || file.endsWith('.cjs')) return file.endsWith('.mjs');
+  for (let dir = path.dirname(file); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    const manifest = path.join(dir, 'package.json');
+    if (existsSync(manifest)) return JSON.parse(readFileSync(manifest, 'utf8')).type === 'module';
+  }
+  return false;
+}
+
 /** The file `import request` loads from `fromDir`, and whether its package is an ES package. */
 function packageEntry(request, fromDir) {
   const parts = request.split('/');
@@ -108,7 +143,9 @@ function packageEntry(request, fromDir) {
   // Not require.resolve(`${name}/package.json`): packages whose exports omit it refuse that.
   let manifest = path.join(path.dirname(require.resolve(name, { paths: [fromDir] })), 'package.json');
   while (!existsSync(manifest) || JSON.parse(readFileSync(manifest, 'utf8')).name !== name) {
-    manifest = path.join(path.dirname(path.dirname(manifest)), 'package.json');
+    const up = path.join(path.dirname(path.dirname(manifest)), 'package.json');
+    if (up === manifest) throw new Error(`no package.json of ${name} above ${fromDir}`);
+    manifest = up;
   }
   const pkg = JSON.parse(readFileSync(manifest, 'utf8'));
   let target = pkg.exports
@@ -121,14 +158,22 @@ function packageEntry(request, fromDir) {
   return { file, esm: file.endsWith('.mjs') || (pkg.type === 'module' && !file.endsWith('.cjs')) };
 }
 
+const OPTIONS_ZOD = path.join(__dirname, '../../packages/options/dist/zod.js');
+
+/** Required alone in a fresh node: memshed's dependencies as installed and as bundled, then two
+ * common Node packages for scale. [request, label] */
 const ALONE = [
-  'reflect-metadata',
-  'rxjs',
-  'inversify',
-  'zod',
-  '@memshed/core',
-  '@memshed/source-cgroup-v1',
-  '@memshed/action-gc',
+  ['reflect-metadata'],
+  ['rxjs'],
+  ['inversify', 'inversify (the package, as installed)'],
+  ['@memshed/core/inversify', 'inversify bundled (@memshed/core/inversify)'],
+  ['zod', 'zod (the package, as installed)'],
+  [OPTIONS_ZOD, 'zod subset bundled (@memshed/options dist/zod.js)'],
+  ['@memshed/core'],
+  ['@memshed/source-cgroup-v1'],
+  ['@memshed/action-gc'],
+  ['express', 'for scale: express'],
+  ['fastify', 'for scale: fastify'],
 ];
 
 /** Time, RSS, anonymous RSS, retained heap and CommonJS modules that `require(request)` adds. */
@@ -138,10 +183,10 @@ const v8 = require('node:v8');
 const anon = () => Number(/^RssAnon:\\s+(\\d+)/m.exec(require('node:fs').readFileSync('/proc/self/status', 'utf8'))[1]) * 1024;
 gc();
 const used = v8.getHeapStatistics().used_heap_size, rss = process.memoryUsage().rss, a = anon();
-const cjs = Object.keys(require.cache).length, t = process.hrtime.bigint();
+const before = new Set(Object.keys(require.cache)), t = process.hrtime.bigint();
 require(process.argv[1]);
 const ms = Number(process.hrtime.bigint() - t) / 1e6;
-const out = { ms, rss: process.memoryUsage().rss - rss, anon: anon() - a, cjs: Object.keys(require.cache).length - cjs };
+const out = { ms, rss: process.memoryUsage().rss - rss, anon: anon() - a, files: Object.keys(require.cache).filter((file) => !before.has(file)) };
 gc();
 out.retained = v8.getHeapStatistics().used_heap_size - used;
 console.log(JSON.stringify(out));`;
@@ -163,13 +208,14 @@ const ms = (value) => `${value.toFixed(1)} ms`;
 
 async function main() {
   console.log(`Machine: ${support.machine()}; ${RUNS} processes per variant, alternating\n`);
-  const { median } = await compare(RUNS);
+  const { samples, median } = await compare(RUNS);
+  const esm = { bare: esmReachable(samples.bare[0].files), memshed: esmReachable(samples.memshed[0].files) };
   const row = (label, variant) =>
     `| ${label} | ${ms(median(variant, (s) => s.ms))} | ${ms(median(variant, (s) => s.cpu))} | ` +
     `${mb(median(variant, (s) => s.rss))} | ${mb(median(variant, (s) => s.anon))} | ` +
     `${mb(median(variant, (s) => s.file))} | ${mb(median(variant, (s) => s.heap))} | ` +
     `${mb(median(variant, (s) => s.newSpace))} | ${mb(median(variant, (s) => s.retained))} | ` +
-    `${median(variant, (s) => s.cjs)} + ${variant === 'bare' ? 0 : esmModuleCount('inversify')} |`;
+    `${median(variant, (s) => s.cjs)} + ${esm[variant]} |`;
   const extra = (pick) => median('memshed', pick) - median('bare', pick);
   console.log(
     '| process | start-up | CPU | RSS | anonymous | file-backed | V8 heap | of it young gen | retained after gc | modules (CJS + ESM) |',
@@ -206,14 +252,18 @@ async function main() {
     '\n| required alone in a fresh node | require time | RSS added | anonymous | retained heap | modules (CJS + ESM) |',
   );
   console.log('|---|---|---|---|---|---|');
-  for (const request of ALONE) {
+  for (const [request, label = request] of ALONE) {
     const alone = [];
     for (let i = 0; i < Math.min(RUNS, 7); i++) alone.push(await requireCost(request));
     const m = (pick) => support.median(alone.map(pick));
-    const esm = request === 'inversify' || request.startsWith('@memshed/') ? esmModuleCount('inversify') : 0;
+    const files = alone[0].files;
+    // What require() loads: an ES package's graph (require(esm)), or ES modules its CommonJS files require.
+    const esm = isEsModule(require.resolve(request, { paths: [__dirname] }))
+      ? esmModuleCount(request)
+      : esmReachable(files);
     console.log(
-      `| ${request} | ${ms(m((c) => c.ms))} | ${mb(m((c) => c.rss))} | ${mb(m((c) => c.anon))} | ` +
-        `${mb(m((c) => c.retained))} | ${m((c) => c.cjs)} + ${esm} |`,
+      `| ${label} | ${ms(m((c) => c.ms))} | ${mb(m((c) => c.rss))} | ${mb(m((c) => c.anon))} | ` +
+        `${mb(m((c) => c.retained))} | ${files.length} + ${esm} |`,
     );
   }
   if (extraMs >= TARGET_MS || extraRss >= TARGET_BYTES) {

@@ -1,5 +1,5 @@
 import { SheddingActionFactory } from '@memshed/core';
-import { inject, injectable } from 'inversify';
+import { inject, injectable } from '@memshed/core/inversify';
 import { CachePurgeAction } from './cache-purge-action';
 import { cachePurgeOptionsSchema, type CachePurgeOptions } from './cache-purge-options';
 import { CacheRegistry } from './cache-registry';

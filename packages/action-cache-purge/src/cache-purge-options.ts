@@ -1,6 +1,5 @@
 import { SHED_PRIORITIES, type ShedPriority } from '@memshed/core';
-import { z } from 'zod';
-import { durationOption as duration, bytesOption as bytes } from '@memshed/options';
+import { durationOption as duration, bytesOption as bytes, z } from '@memshed/options';
 
 const priority = z.enum(SHED_PRIORITIES as [ShedPriority, ...ShedPriority[]]);
 const fraction = z.number().min(0).max(1);

@@ -1,6 +1,6 @@
 import { MemshedError } from '@memshed/core';
 import { ManualScheduler } from '@memshed/core/testing';
-import { Container } from 'inversify';
+import { Container } from '@memshed/core/inversify';
 import { LRUCache } from 'lru-cache';
 import { CacheRegistry, cachesOf } from './cache-registry';
 import type { Purgeable, PurgeReport } from './purgeable';

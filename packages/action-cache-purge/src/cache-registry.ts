@@ -6,7 +6,7 @@ import {
   shedPriorityRank,
   type ShedPriority,
 } from '@memshed/core';
-import { injectable, type Container } from 'inversify';
+import { injectable, type Container } from '@memshed/core/inversify';
 import type { SchedulerLike } from 'rxjs';
 import { toPurgeable, type AdapterOptions, type LruCacheLike } from './cache-adapters';
 import type { CacheSize, Purgeable, PurgeReport } from './purgeable';

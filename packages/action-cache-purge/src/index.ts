@@ -1,5 +1,5 @@
 import { MemshedFacet, SheddingActionFactory } from '@memshed/core';
-import { ContainerModule } from 'inversify';
+import { ContainerModule } from '@memshed/core/inversify';
 import { CachePurgeFactory } from './cache-purge-factory';
 import { CacheRegistry } from './cache-registry';
 

@@ -8,7 +8,7 @@ import {
   type SheddingAction,
 } from '@memshed/core';
 import { mallocTrim, type MallocTrimResult } from '@memshed/native';
-import { injectable } from 'inversify';
+import { injectable } from '@memshed/core/inversify';
 import { performance } from 'node:perf_hooks';
 import type { GcOptions } from './gc-options';
 import {

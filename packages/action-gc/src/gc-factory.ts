@@ -1,5 +1,5 @@
 import { SheddingActionFactory } from '@memshed/core';
-import { inject, injectable } from 'inversify';
+import { inject, injectable } from '@memshed/core/inversify';
 import { GcAction, GcGate } from './gc-action';
 import { gcOptionsSchema, type GcOptions } from './gc-options';
 

@@ -1,5 +1,4 @@
-import { z } from 'zod';
-import { durationOption as duration, bytesOption as bytes } from '@memshed/options';
+import { durationOption as duration, bytesOption as bytes, z } from '@memshed/options';
 
 /**
  * Options of the gc action (`with:` in config).

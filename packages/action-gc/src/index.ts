@@ -1,5 +1,5 @@
 import { SheddingActionFactory } from '@memshed/core';
-import { ContainerModule } from 'inversify';
+import { ContainerModule } from '@memshed/core/inversify';
 import { GcGate } from './gc-action';
 import { GcFactory } from './gc-factory';
 

@@ -1,6 +1,6 @@
 import { MemshedError } from '@memshed/core';
 import { ManualScheduler } from '@memshed/core/testing';
-import { Container } from 'inversify';
+import { Container } from '@memshed/core/inversify';
 import { InFlight } from './in-flight';
 import { ServiceRegistry, servicesOf, type ServiceStopReport } from './service-registry';
 

@@ -7,7 +7,7 @@ import {
   shedPriorityRank,
   type ShedPriority,
 } from '@memshed/core';
-import { injectable, type Container } from 'inversify';
+import { injectable, type Container } from '@memshed/core/inversify';
 import type { SchedulerLike } from 'rxjs';
 
 /** What the application tells memshed about a service it may stop under pressure. */

@@ -1,5 +1,5 @@
 import { SheddingActionFactory } from '@memshed/core';
-import { inject, injectable, preDestroy } from 'inversify';
+import { inject, injectable, preDestroy } from '@memshed/core/inversify';
 import { ServiceRegistry } from './service-registry';
 import { ServiceShutdownAction } from './service-shutdown-action';
 import { serviceShutdownOptionsSchema, type ServiceShutdownOptions } from './service-shutdown-options';

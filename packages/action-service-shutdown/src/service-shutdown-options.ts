@@ -1,6 +1,5 @@
 import { SHED_PRIORITIES, type ShedPriority } from '@memshed/core';
-import { z } from 'zod';
-import { durationOption as duration } from '@memshed/options';
+import { durationOption as duration, z } from '@memshed/options';
 
 const priority = z.enum(SHED_PRIORITIES as [ShedPriority, ...ShedPriority[]]);
 

@@ -1,5 +1,5 @@
 import { parseDuration, PRESSURE_LEVELS, type PressureLevel } from '@memshed/core';
-import { z } from 'zod';
+import { z } from '@memshed/options';
 import { describeValue } from './config-error';
 import { didYouMean } from './suggest';
 

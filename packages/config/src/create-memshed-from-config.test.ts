@@ -7,8 +7,8 @@ import {
   type PressureLevel,
 } from '@memshed/core';
 import { FakeSource, ManualScheduler } from '@memshed/core/testing';
-import { ContainerModule } from 'inversify';
-import { z } from 'zod';
+import { ContainerModule } from '@memshed/core/inversify';
+import { z } from '@memshed/options';
 import { createMemshedFromConfig, type ConfiguredMemshed } from './create-memshed-from-config';
 import type { MemshedConfigInput } from './config-schema';
 import type { PolicyDecision } from './policy-runner';

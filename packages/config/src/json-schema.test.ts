@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SheddingActionFactory, noOptions } from '@memshed/core';
-import { z } from 'zod';
+import { z } from '@memshed/options';
 import { configJsonSchema } from './json-schema';
 import { loadBuiltinPlugins } from './plugin-modules';
 

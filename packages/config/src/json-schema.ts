@@ -1,5 +1,5 @@
 import type { PressureSourceFactory, SheddingActionFactory } from '@memshed/core';
-import { z } from 'zod';
+import { z } from '@memshed/options';
 import { configFileSchema, durationInputSchema } from './config-schema';
 import { isZodSchema } from './schema-issues';
 

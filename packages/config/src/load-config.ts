@@ -8,7 +8,7 @@ import {
   type PressureSourceFactory,
   type SheddingActionFactory,
 } from '@memshed/core';
-import type { ContainerModule } from 'inversify';
+import type { ContainerModule } from '@memshed/core/inversify';
 import {
   ConfigError,
   configIssue,

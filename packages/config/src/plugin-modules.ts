@@ -1,6 +1,6 @@
 import { isAbsolute, resolve as resolvePath } from 'node:path';
 import { MemshedError, loadPlugins, type LoadedPlugins } from '@memshed/core';
-import type { ContainerModule } from 'inversify';
+import type { ContainerModule } from '@memshed/core/inversify';
 
 /**
  * The plugin packages memshed ships, by package name. Each default-exports a ContainerModule.

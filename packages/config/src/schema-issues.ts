@@ -1,6 +1,6 @@
 import { validateOptions, type OptionsSchema } from '@memshed/core';
 import { didYouMean } from './suggest';
-import type { z } from 'zod';
+import type { z } from '@memshed/options';
 import { describeValue } from './config-error';
 
 /** A problem found by a schema, before it is placed in a file. */

@@ -1,4 +1,4 @@
-import type { Bind } from 'inversify';
+import type { Bind } from './inversify';
 
 /**
  * Collects every binding of one extension point (Theia's contribution provider): plugins bind

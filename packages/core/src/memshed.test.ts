@@ -1,4 +1,4 @@
-import { ContainerModule, injectable } from 'inversify';
+import { ContainerModule, injectable } from './inversify';
 import { firstValueFrom, take, toArray } from 'rxjs';
 import { MemshedError } from './errors';
 import { createMemshed } from './memshed';

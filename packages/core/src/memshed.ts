@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { Container, ContainerModule } from 'inversify';
+import { Container, ContainerModule } from './inversify';
 import type { Observable, SchedulerLike } from 'rxjs';
 import {
   bindContributionProvider,

@@ -6,7 +6,7 @@ import {
   type DetailedActionResult,
   type SheddingAction,
 } from '@memshed/core';
-import { z } from 'zod';
+import { z } from '@memshed/options';
 import type { ElectronEnvironment, ElectronSession } from './electron-environment';
 import { durationSchema } from './electron-options';
 import { askRenderersForRelief, type RendererReliefReport } from './renderer-relief';

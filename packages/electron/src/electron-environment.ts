@@ -1,6 +1,6 @@
 import { MemshedError, type PressureState } from '@memshed/core';
 import type { App, BrowserWindow, Session, SystemMemoryInfo, WebContents } from 'electron';
-import { ContainerModule } from 'inversify';
+import { ContainerModule } from '@memshed/core/inversify';
 import type { IpcArguments } from './relief-channels';
 
 /** The part of an Electron `Session` memshed uses. */

@@ -1,5 +1,5 @@
 import { PressureSourceFactory, SheddingActionFactory } from '@memshed/core';
-import { inject, injectable, optional } from 'inversify';
+import { inject, injectable, optional } from '@memshed/core/inversify';
 import {
   ElectronCacheAction,
   electronCacheOptionsSchema,

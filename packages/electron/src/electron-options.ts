@@ -1,6 +1,6 @@
 import { MemshedError, parseDuration } from '@memshed/core';
 import { parseThreshold } from '@memshed/source-system';
-import { z } from 'zod';
+import { z } from '@memshed/options';
 
 /** A duration: milliseconds, or text such as `500ms`, `1s`, `2m`. */
 export const durationSchema = z.union([z.number(), z.string()]).transform((value, context) => {

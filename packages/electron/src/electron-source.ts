@@ -13,7 +13,7 @@ import {
   type LevelThresholds,
 } from '@memshed/source-system';
 import type { Subscription } from 'rxjs';
-import { z } from 'zod';
+import { z } from '@memshed/options';
 import type { ElectronEnvironment } from './electron-environment';
 import { durationSchema, orFalse, sizeSchema, thresholdSchema } from './electron-options';
 

@@ -4,7 +4,7 @@ import {
   type DetailedActionResult,
   type SheddingAction,
 } from '@memshed/core';
-import { z } from 'zod';
+import { z } from '@memshed/options';
 import type { ElectronEnvironment, ElectronWindow } from './electron-environment';
 
 /**

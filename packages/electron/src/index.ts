@@ -8,7 +8,7 @@
  * {@link electronEnvironmentModule} (or let the plugins find them when running inside Electron).
  */
 import { PressureSourceFactory, SheddingActionFactory } from '@memshed/core';
-import { ContainerModule } from 'inversify';
+import { ContainerModule } from '@memshed/core/inversify';
 import { ElectronCacheFactory, ElectronSourceFactory, ElectronWindowsFactory } from './electron-factories';
 
 export { ElectronCacheAction, electronCacheOptionsSchema } from './electron-cache-action';

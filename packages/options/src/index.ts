@@ -1,5 +1,7 @@
 import { MemshedError, parseBytes, parseDuration } from '@memshed/core';
-import { z } from 'zod';
+import * as z from './zod';
+
+export { z };
 
 /**
  * A zod schema that accepts a number or a text and converts it with `parse`, turning a thrown

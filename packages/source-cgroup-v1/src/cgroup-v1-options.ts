@@ -1,5 +1,5 @@
 import { levelIndex, type PressureLevel } from '@memshed/core';
-import { z } from 'zod';
+import { z } from '@memshed/options';
 
 /** A usage threshold as configured: bytes, or a percentage of the cgroup's memory limit. */
 export type UsageThreshold = { readonly bytes: number } | { readonly percent: number };

@@ -1,4 +1,4 @@
-import { injectable } from 'inversify';
+import { injectable } from '@memshed/core/inversify';
 import type { PressureSourceFactory } from '@memshed/core';
 import { cgroupV1OptionsSchema, type CgroupV1Options } from './cgroup-v1-options';
 import { CGROUP_V1_SOURCE_ID, CgroupV1Source } from './cgroup-v1-source';

@@ -3,7 +3,7 @@
  * (`memory.pressure_level`) of a cgroup v1 memory cgroup, with OOM and usage-threshold events.
  * Linux-only; importing it never throws, and on other platforms its availability says why not.
  */
-import { ContainerModule } from 'inversify';
+import { ContainerModule } from '@memshed/core/inversify';
 import { PressureSourceFactory } from '@memshed/core';
 import { CgroupV1SourceFactory } from './cgroup-v1-source-factory';
 

@@ -1,4 +1,4 @@
-import { injectable } from 'inversify';
+import { injectable } from '@memshed/core/inversify';
 import type { PressureSource, PressureSourceFactory } from '@memshed/core';
 import { PsiSource } from './psi-source';
 import { psiSourceOptionsSchema, type PsiSourceOptions } from './psi-source-options';

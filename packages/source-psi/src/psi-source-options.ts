@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '@memshed/options';
 import { parseTrigger } from './psi-trigger';
 
 const trigger = z

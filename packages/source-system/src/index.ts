@@ -5,7 +5,7 @@
  * early warning that reclaim-based levels give too late, and the source that works everywhere.
  */
 import { PressureSourceFactory } from '@memshed/core';
-import { ContainerModule } from 'inversify';
+import { ContainerModule } from '@memshed/core/inversify';
 import { SystemSourceFactory } from './system-source-factory';
 
 export {

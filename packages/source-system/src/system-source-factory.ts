@@ -1,5 +1,5 @@
 import { PressureSourceFactory, type PressureSource } from '@memshed/core';
-import { injectable } from 'inversify';
+import { injectable } from '@memshed/core/inversify';
 import { SystemSource } from './system-source';
 import { systemSourceOptionsSchema, type SystemSourceOptions } from './system-source-options';
 

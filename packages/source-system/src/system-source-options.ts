@@ -1,5 +1,5 @@
 import { parseDuration } from '@memshed/core';
-import { z } from 'zod';
+import { z } from '@memshed/options';
 import { parseThreshold } from './threshold';
 
 function parsed<T>(parse: (value: string | number) => T) {

@@ -5,7 +5,7 @@
  * warns about.
  */
 import { PressureSourceFactory } from '@memshed/core';
-import { ContainerModule } from 'inversify';
+import { ContainerModule } from '@memshed/core/inversify';
 import { V8SourceFactory } from './v8-source-factory';
 
 export { PAGE_SIZE, headroomLevel, reclaimPass } from './gc-accounting';

@@ -1,5 +1,5 @@
 import { PressureSourceFactory, type PressureSource } from '@memshed/core';
-import { injectable } from 'inversify';
+import { injectable } from '@memshed/core/inversify';
 import { V8Source } from './v8-source';
 import { v8SourceOptionsSchema, type V8SourceOptions } from './v8-source-options';
 

@@ -1,5 +1,4 @@
-import { z } from 'zod';
-import { durationOption as duration } from '@memshed/options';
+import { durationOption as duration, z } from '@memshed/options';
 
 /** A fraction of the heap limit: `0.6` or `'60%'`, above 0 and at most 1. */
 const fraction = z.union([z.number(), z.string()]).transform((value, context) => {

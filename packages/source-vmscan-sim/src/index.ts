@@ -1,5 +1,5 @@
 import { PressureSourceFactory } from '@memshed/core';
-import { ContainerModule } from 'inversify';
+import { ContainerModule } from '@memshed/core/inversify';
 import { VmscanSimSourceFactory } from './vmscan-sim-source';
 
 export {

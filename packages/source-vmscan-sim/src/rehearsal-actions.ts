@@ -1,5 +1,5 @@
 import { SHED_PRIORITIES, shedPriorityRank, type PressureState, type ShedPriority } from '@memshed/core';
-import { z } from 'zod';
+import { z } from '@memshed/options';
 import { durationSchema, sizeSchema } from './scenario';
 import type { SimulatedService } from './simulated-app';
 import type { SimulatedMachine } from './simulated-machine';

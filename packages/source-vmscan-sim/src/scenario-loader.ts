@@ -2,7 +2,7 @@ import { MemshedError, didYouMean, formatIssuePath, knownNamesHint } from '@mems
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import { LineCounter, isMap, isScalar, parseDocument, type Document } from 'yaml';
-import type { z } from 'zod';
+import type { z } from '@memshed/options';
 import { REHEARSAL_ACTIONS, REHEARSAL_ACTION_SCHEMAS } from './rehearsal-actions';
 import { scenarioGroupPaths, scenarioSchema, type Scenario } from './scenario';
 

@@ -1,5 +1,5 @@
 import { MemshedError, SHED_PRIORITIES, parseDuration, type ShedPriority } from '@memshed/core';
-import { z } from 'zod';
+import { z } from '@memshed/options';
 import { parseBytes, parseRate } from './units';
 
 function describe(value: unknown): string {

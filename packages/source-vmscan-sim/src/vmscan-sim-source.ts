@@ -5,9 +5,9 @@ import {
   type PressureSource,
   type SourceAvailability,
 } from '@memshed/core';
-import { injectable } from 'inversify';
+import { injectable } from '@memshed/core/inversify';
 import type { SchedulerAction, Subscription } from 'rxjs';
-import { z } from 'zod';
+import { z } from '@memshed/options';
 import type { Scenario } from './scenario';
 import { loadScenario } from './scenario-loader';
 import { SimulatedMachine } from './simulated-machine';

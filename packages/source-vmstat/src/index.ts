@@ -1,4 +1,4 @@
-import { ContainerModule } from 'inversify';
+import { ContainerModule } from '@memshed/core/inversify';
 import { PressureSourceFactory } from '@memshed/core';
 import { VmstatSourceFactory } from './vmstat-source-factory';
 

@@ -1,4 +1,4 @@
-import { injectable } from 'inversify';
+import { injectable } from '@memshed/core/inversify';
 import type { PressureSource, PressureSourceFactory } from '@memshed/core';
 import { VmstatSource } from './vmstat-source';
 import { vmstatSourceOptionsSchema, type VmstatSourceOptions } from './vmstat-source-options';

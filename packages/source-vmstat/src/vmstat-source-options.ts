@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '@memshed/options';
 
 /** Options of the `vmstat` source. */
 export const vmstatSourceOptionsSchema = z.strictObject({

@@ -6,7 +6,7 @@
 // - heap: V8 committed heap, newSpace: committed young generation (it grows when many objects
 //   survive, as module loading makes them do);
 // - cpu: user + system CPU time of the whole process (robust to other load on the machine);
-// - cjs: CommonJS modules loaded; phases: ms spent requiring core, the plugins, and starting;
+// - cjs: CommonJS modules loaded (files: which); phases: ms spent requiring core, the plugins, and starting;
 // - then, on a second line, retained: used V8 heap after a full gc (run with --expose-gc, as
 //   footprint.js does for both variants; the gc comes after everything else is read).
 'use strict';
@@ -67,6 +67,7 @@ start(process.argv[2]).then(
       newSpace: newSpace.space_size,
       cpu: (cpu.user + cpu.system) / 1e3,
       cjs: Object.keys(require.cache).length,
+      files: Object.keys(require.cache), // the parent counts the ES modules they require
       phases,
     };
     // The parent times start-up to this first line, so the gc below is not counted in it.
