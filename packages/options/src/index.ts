@@ -1,6 +1,7 @@
 import { MemshedError, parseBytes, parseDuration } from '@memshed/core';
 import * as z from './zod';
 
+/** zod's builders for option schemas: the one-file subset of ./zod.ts (why: see there). */
 export { z };
 
 /**
