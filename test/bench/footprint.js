@@ -233,6 +233,14 @@ async function main() {
       `${mb(extra((s) => s.file))} | ${mb(extra((s) => s.heap))} | ${mb(extra((s) => s.newSpace))} | ` +
       `${mb(extra((s) => s.retained))} | |`,
   );
+  // Paired: each memshed run minus the bare run just before it, so that a slow spell of the
+  // machine (this VM's start-up times drift by up to 1.7x) lands on both sides of a difference.
+  const pairs = samples.memshed.map((sample, i) => sample.ms - samples.bare[i].ms).sort((a, b) => a - b);
+  const quartile = (q) => pairs[Math.round((pairs.length - 1) * q)];
+  console.log(
+    `\nextra start-up, paired (each memshed run minus the bare run before it): median ` +
+      `${ms(support.median(pairs))}, quartiles ${ms(quartile(0.25))} - ${ms(quartile(0.75))}`,
+  );
   const phase = (name) => ms(median('memshed', (s) => s.phases[name]));
   console.log(
     `\nmemshed start-up by phase (medians): require @memshed/core ${phase('core')}, require the two ` +
