@@ -79,10 +79,22 @@ describe(purgeableMap, () => {
   });
 
   describe('.clear', () => {
-    it('drops everything', async () => {
+    it('drops everything in one Map.clear() when nothing needs flushing', async () => {
       const map = buffers(3);
-      expect(await purgeableMap(map).clear(live())).toMatchObject({ entries: 3, bytes: 3072 });
+      const clear = jest.spyOn(map, 'clear');
+      const deleted = jest.spyOn(map, 'delete');
+      expect(await purgeableMap(map).clear(live())).toEqual({ entries: 3, bytes: 3072, bytesComplete: true });
       expect(map.size).toBe(0);
+      expect(clear).toHaveBeenCalledTimes(1);
+      expect(deleted).not.toHaveBeenCalled();
+    });
+
+    it('goes entry by entry for a write-back cache, so that dirty entries can stay', async () => {
+      const map = buffers(2);
+      const clear = jest.spyOn(map, 'clear');
+      const writeBack = writeBackOver(new Set<string>(), new Map<string, Buffer>());
+      expect(await purgeableMap(map, { writeBack }).clear(live())).toMatchObject({ entries: 2 });
+      expect(clear).not.toHaveBeenCalled();
     });
   });
 
@@ -155,6 +167,45 @@ describe(purgeableLruCache, () => {
     expect(disposed).toEqual(['k2', 'k3', 'k4']);
     expect(await cache.clear(live())).toMatchObject({ entries: 3 });
     expect(lru.size).toBe(0);
+  });
+
+  it('clears a real lru-cache 11 in one call, with its dispose hooks, when nothing needs flushing', async () => {
+    const disposed: string[] = [];
+    const lru = new LRUCache<string, string>({ max: 100, dispose: (_value, key) => void disposed.push(key) });
+    lru.set('a', 'x'.repeat(10));
+    lru.set('b', 'y'.repeat(20));
+    const clear = jest.spyOn(lru, 'clear');
+    const deleted = jest.spyOn(lru, 'delete');
+    expect(await purgeableLruCache(lru).clear(live())).toEqual({
+      entries: 2,
+      bytes: 30,
+      bytesComplete: true,
+    });
+    expect(clear).toHaveBeenCalledTimes(1);
+    expect(deleted).not.toHaveBeenCalled();
+    expect(lru.size).toBe(0);
+    expect(disposed.sort()).toEqual(['a', 'b']);
+  });
+
+  it('clears key by key an lru-cache-like object without entries() and clear()', async () => {
+    const store = new Map([
+      ['a', 'aa'],
+      ['b', 'bbb'],
+    ]);
+    const minimal: LruCacheLike<string, string> = {
+      get size() {
+        return store.size;
+      },
+      rkeys: () => [...store.keys()],
+      peek: (key) => store.get(key),
+      delete: (key) => store.delete(key),
+    };
+    expect(await purgeableLruCache(minimal).clear(live())).toEqual({
+      entries: 2,
+      bytes: 5,
+      bytesComplete: true,
+    });
+    expect(store.size).toBe(0);
   });
 
   it('flushes dirty entries of an lru-cache before dropping them', async () => {
