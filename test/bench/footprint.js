@@ -71,6 +71,15 @@ async function compare(runs, nodeFlags = []) {
   return { samples, median };
 }
 
+/** Runs of each traced comparison (node flags on both variants). */
+const TRACE_RUNS = Math.max(3, Math.ceil(RUNS / 3));
+
+/** memshed's extra over bare node with `nodeFlags` on both: `(pick) => difference of medians`. */
+async function extraWith(nodeFlags) {
+  const { median } = await compare(TRACE_RUNS, nodeFlags);
+  return (pick) => median('memshed', pick) - median('bare', pick);
+}
+
 /**
  * How many ES modules `require(request)` loads besides the entry (which require.cache lists, unlike
  * the rest of the graph `require(esm)` loads): its static import graph, followed through ES
@@ -157,7 +166,7 @@ function packageEntry(request, fromDir) {
     : subpath === '.' && pkg.main;
   while (target && typeof target === 'object') target = target.import ?? target.node ?? target.default;
   const file = path.resolve(path.dirname(manifest), target || 'index.js');
-  return { file, esm: file.endsWith('.mjs') || (pkg.type === 'module' && !file.endsWith('.cjs')) };
+  return { file, esm: isEsModule(file) };
 }
 
 const OPTIONS_ZOD = path.join(__dirname, '../../packages/options/dist/zod.js');
@@ -249,10 +258,9 @@ async function main() {
 
   // Young-generation growth: with it held at 1 MB semi-spaces in both variants, what is left of the
   // extra RSS is what memshed keeps (code, modules, objects) plus what loading it touched.
-  const young = await compare(Math.max(3, Math.ceil(RUNS / 3)), ['--max-semi-space-size=1']);
-  const youngExtra = (pick) => young.median('memshed', pick) - young.median('bare', pick);
+  const youngExtra = await extraWith(['--max-semi-space-size=1']);
   console.log(
-    `\nWith --max-semi-space-size=1 (young generation not grown; ${Math.max(3, Math.ceil(RUNS / 3))} runs): ` +
+    `\nWith --max-semi-space-size=1 (young generation not grown; ${TRACE_RUNS} runs): ` +
       `extra RSS ${mb(youngExtra((s) => s.rss))} (anonymous ${mb(youngExtra((s) => s.anon))}), ` +
       `extra start-up ${ms(youngExtra((s) => s.ms))}; so young-generation growth is ` +
       `${mb(extraRss - youngExtra((s) => s.rss))} of the ${mb(extraRss)} extra RSS.`,
@@ -262,10 +270,9 @@ async function main() {
   // (path.normalizeString, path.resolve...), and TurboFan's code pages come in from the node
   // binary (file-backed RSS) with its zone memory. Without it in both variants, what is left is
   // memshed's own.
-  const noOpt = await compare(Math.max(3, Math.ceil(RUNS / 3)), ['--no-opt']);
-  const noOptExtra = (pick) => noOpt.median('memshed', pick) - noOpt.median('bare', pick);
+  const noOptExtra = await extraWith(['--no-opt']);
   console.log(
-    `\nWith --no-opt (TurboFan off in both variants; ${Math.max(3, Math.ceil(RUNS / 3))} runs): ` +
+    `\nWith --no-opt (TurboFan off in both variants; ${TRACE_RUNS} runs): ` +
       `extra RSS ${mb(noOptExtra((s) => s.rss))} (anonymous ${mb(noOptExtra((s) => s.anon))}, ` +
       `file-backed ${mb(noOptExtra((s) => s.file))}); so the optimizing compiler is ` +
       `${mb(extraRss - noOptExtra((s) => s.rss))} of the ${mb(extraRss)} extra RSS.`,
