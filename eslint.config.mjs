@@ -3,6 +3,31 @@ import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
+/** Packages memshed's own code imports through a lighter module of its own (issue 10, footprint). */
+const VENDORED = {
+  inversify: {
+    name: 'inversify',
+    message: "Import from '@memshed/core/inversify' (one bundled copy; see packages/core/src/inversify.ts).",
+    allowTypeImports: true,
+  },
+  zod: {
+    name: 'zod',
+    message: "Import { z } from '@memshed/options' (the bundled subset; see packages/options/src/zod.ts).",
+    allowTypeImports: true,
+  },
+  yaml: {
+    name: 'yaml',
+    message: "In @memshed/config import from './yaml' (one bundled file; see packages/config/src/yaml.ts).",
+    allowTypeImports: true,
+  },
+  rxjs: {
+    name: 'rxjs',
+    message:
+      "Import RxJS values from '@memshed/core/rx' ('./rx' in core; see packages/core/src/rx.ts): the 'rxjs' index loads all 223 of its files.",
+    allowTypeImports: true,
+  },
+};
+
 export default tseslint.config(
   {
     ignores: ['**/node_modules/**', '**/dist/**', '**/build/**', 'coverage/**', '**/*.d.ts'],
@@ -35,29 +60,34 @@ export default tseslint.config(
     languageOptions: { globals: { ...globals.node } },
   },
   {
-    // inversify and zod reach memshed's packages only through their one-file builds
+    // inversify, zod and yaml reach memshed's packages only through their one-file builds
     // (scripts/bundle-vendored.mjs): importing them directly would load the slow second copy.
     files: ['packages/*/src/**/*.ts'],
-    ignores: ['packages/core/src/inversify.ts', 'packages/options/src/zod.ts'],
+    ignores: ['packages/core/src/inversify.ts', 'packages/options/src/zod.ts', 'packages/config/src/yaml.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
-        {
-          paths: [
-            {
-              name: 'inversify',
-              message:
-                "Import from '@memshed/core/inversify' (one bundled copy; see packages/core/src/inversify.ts).",
-              allowTypeImports: true,
-            },
-            {
-              name: 'zod',
-              message:
-                "Import { z } from '@memshed/options' (the bundled subset; see packages/options/src/zod.ts).",
-              allowTypeImports: true,
-            },
-          ],
-        },
+        { paths: [VENDORED.inversify, VENDORED.zod, VENDORED.yaml] },
+      ],
+    },
+  },
+  {
+    // And RxJS values through '@memshed/core/rx' (one module each): the 'rxjs' index loads all
+    // 223 of its files. Tests and the testing helpers may use the index. (This block replaces the
+    // rule's options above for the files it matches, so it repeats the others.)
+    files: ['packages/*/src/**/*.ts'],
+    ignores: [
+      'packages/core/src/inversify.ts',
+      'packages/options/src/zod.ts',
+      'packages/config/src/yaml.ts',
+      'packages/core/src/rx.ts',
+      'packages/*/src/**/*.test.ts',
+      'packages/*/src/testing/**',
+    ],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { paths: [VENDORED.inversify, VENDORED.zod, VENDORED.yaml, VENDORED.rxjs] },
       ],
     },
   },

@@ -1,15 +1,22 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-// memshed's start-up path loads inversify and zod as one file each (scripts/bundle-vendored.mjs),
-// not as the 245 and 95 module files of the packages (docs/benchmarks.md, footprint). These run the
+// memshed's start-up path loads inversify, zod and yaml as one file each
+// (scripts/bundle-vendored.mjs), not as the 245, 95 and 72 module files of the packages, and only
+// the RxJS modules it uses (@memshed/core/rx), not the 223 of the rxjs index (docs/benchmarks.md,
+// footprint). These run the
 // built packages (npm test builds first) in a fresh node, the way an application loads them: jest's
 // module registry would hide which files node loads, and unit tests run the sources, where
 // `@memshed/core/inversify` is the inversify package itself.
 const root = path.resolve(__dirname, '../..');
-const BUNDLES = ['packages/core/dist/inversify.js', 'packages/options/dist/zod.js'];
+const BUNDLES = [
+  'packages/core/dist/inversify.js',
+  'packages/options/dist/zod.js',
+  'packages/config/dist/yaml.js',
+];
 
 function runNode(script: string) {
   const result = spawnSync(process.execPath, ['-e', script], {
@@ -29,7 +36,7 @@ beforeAll(() => {
 });
 
 describe('the start-up path', () => {
-  it('loads inversify and zod only as the bundled files, never from the packages', () => {
+  it('loads inversify and zod only as the bundled files, never from the packages, and not the rxjs index', () => {
     const report = runNode(`
       const Module = require('node:module');
       const resolved = [];
@@ -64,7 +71,9 @@ describe('the start-up path', () => {
     );
     expect(fromPackages).toEqual([]);
     const cached = (report.cached as string[]).map((file) => path.relative(root, file));
-    expect(cached).toEqual(expect.arrayContaining(BUNDLES));
+    // No config on this path: the yaml bundle is @memshed/config's.
+    expect(cached).toEqual(expect.arrayContaining(BUNDLES.filter((file) => !file.includes('yaml'))));
+    expect(cached).not.toContain('node_modules/rxjs/dist/cjs/index.js');
     // The bundled zod validates like zod: durations parsed, English messages with their key path.
     expect(report.good).toEqual([2000, 2 * 1024 * 1024]);
     expect(report.bad).toEqual([
@@ -73,6 +82,67 @@ describe('the start-up path', () => {
         message: 'Invalid input: expected number, received string',
       }),
     ]);
+  });
+
+  it("of a service configured by a YAML file (express-app's default policy) loads no package index it avoids", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'memshed-start-up-'));
+    try {
+      // The same policy with one key misspelt: the bundled yaml must still give its line.
+      const policy = readFileSync(path.join(root, 'examples/express-app/.memshedrc.yaml'), 'utf8');
+      expect(policy).toContain('cooldown: 1s');
+      writeFileSync(path.join(dir, 'bad.yaml'), policy.replace('cooldown: 1s', 'cooldwn: 1s'));
+      const report = runNode(`
+        const Module = require('node:module');
+        const resolved = [];
+        const resolve = Module._resolveFilename;
+        Module._resolveFilename = function (...args) {
+          const file = resolve.apply(this, args);
+          resolved.push(file);
+          return file;
+        };
+        require('reflect-metadata');
+        const { loadConfig, createMemshedFromConfig } = require('@memshed/config');
+        const modules = ['source-v8', 'source-system', 'source-cgroup-v1', 'action-cache-purge', 'action-gc',
+          'action-service-shutdown'].map((name) => require('@memshed/' + name).default);
+        require('@memshed/http');
+        (async () => {
+          const loaded = await loadConfig({ config: '.memshedrc.yaml', cwd: 'examples/express-app', modules });
+          const memshed = await createMemshedFromConfig({ loaded });
+          const sources = memshed.sources.map((source) => source.id);
+          const policies = memshed.config.policies.map((policy) => policy.name);
+          const loadedBefore = Object.keys(require.cache);
+          const bad = await loadConfig({ config: 'bad.yaml', cwd: ${JSON.stringify(dir)}, modules })
+            .then(() => null, (error) => ({ message: error.message, position: error.issues[0].position }));
+          // The RxJS subset is rxjs's own modules: an application's rxjs sees memshed's Observables.
+          const { Observable } = require('rxjs');
+          const same = memshed.level$ instanceof Observable;
+          await memshed.stop();
+          console.log(JSON.stringify({ resolved, loaded: loadedBefore, sources, policies, bad, same }));
+        })().catch((error) => { console.error(error); process.exit(1); });
+      `);
+      expect(report.sources).toEqual(['v8', 'system', 'cgroup-v1']);
+      expect(report.policies).toEqual(['trim-caches', 'drop-extras']);
+      const fromPackages = (report.resolved as string[]).filter((file) =>
+        /\/node_modules\/(inversify|@inversifyjs\/[^/]+|zod|yaml)\//.test(file),
+      );
+      expect(fromPackages).toEqual([]);
+      const loaded = (report.loaded as string[]).map((file) => path.relative(root, file));
+      expect(loaded).toEqual(expect.arrayContaining(BUNDLES));
+      const rxjs = loaded.filter((file) => file.startsWith('node_modules/rxjs/'));
+      expect(rxjs).not.toContain('node_modules/rxjs/dist/cjs/index.js');
+      // The values in packages/core/src/rx.ts and what they import (59 with rxjs 7.8.2; the index: 223).
+      expect(rxjs.length).toBeGreaterThan(20);
+      expect(rxjs.length).toBeLessThan(80);
+      expect(report.bad).toEqual({
+        message: expect.stringMatching(/^bad\.yaml: policies\[0\]\.cooldwn: /),
+        position: { line: expect.any(Number), column: 5 },
+      });
+      const line = policy.split('\n').findIndex((text) => text.includes('cooldown: 1s')) + 1;
+      expect((report.bad as { position: { line: number } }).position.line).toBe(line);
+      expect(report.same).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it.each(BUNDLES)('%s is self-contained: it requires only node built-ins and reflect-metadata', (bundle) => {

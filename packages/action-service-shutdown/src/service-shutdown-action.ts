@@ -7,7 +7,8 @@ import {
   type SheddingAction,
   type ShedPriority,
 } from '@memshed/core';
-import { EMPTY, NEVER, distinctUntilChanged, switchMap, timer, type Subscription } from 'rxjs';
+import type { Subscription } from 'rxjs';
+import { EMPTY, NEVER, distinctUntilChanged, switchMap, timer } from '@memshed/core/rx';
 import type { ServiceShutdownOptions } from './service-shutdown-options';
 import type { ServiceRegistry, ServiceStartReport, ServiceStopReport } from './service-registry';
 

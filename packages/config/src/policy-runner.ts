@@ -10,7 +10,8 @@ import {
   type PressureLevel,
   type PressureState,
 } from '@memshed/core';
-import { Subject, Subscription, type Observable, type SchedulerLike } from 'rxjs';
+import type { Observable, SchedulerLike } from 'rxjs';
+import { Subject, Subscription } from '@memshed/core/rx';
 
 /** A policy ready to run: its condition and its chain of actions. */
 export interface CompiledPolicy {

@@ -1,5 +1,6 @@
 import { Socket, createConnection } from 'node:net';
-import { interval, type Subscription } from 'rxjs';
+import type { Subscription } from 'rxjs';
+import { interval } from '@memshed/core/rx';
 import { constants, openSync, readFileSync } from 'node:fs';
 import {
   MemshedError,

@@ -10,7 +10,8 @@ import {
   type SourceAvailability,
 } from '@memshed/core';
 import { nativeAvailability, watchEventfd } from '@memshed/native';
-import { interval, type Subscription } from 'rxjs';
+import type { Subscription } from 'rxjs';
+import { interval } from '@memshed/core/rx';
 import {
   CgroupV1Reader,
   CgroupV2Reader,

@@ -1,5 +1,6 @@
 import { stateRank, type PressureMonitor } from '@memshed/core';
-import { Subscription, type SchedulerLike } from 'rxjs';
+import type { SchedulerLike } from 'rxjs';
+import { Subscription } from '@memshed/core/rx';
 import { runRehearsalAction, type RehearsalActionId } from './rehearsal-actions';
 import type { ScenarioPolicy } from './scenario';
 import type { SimulatedService } from './simulated-app';

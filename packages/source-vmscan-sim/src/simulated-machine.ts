@@ -1,5 +1,6 @@
 import { VMPRESSURE_WINDOW, type PressureNode } from '@memshed/core';
-import { Subject, type Observable } from 'rxjs';
+import type { Observable } from 'rxjs';
+import { Subject } from '@memshed/core/rx';
 import { MemoryGroup } from './memory-group';
 import { Prng } from './prng';
 import type { Scenario, ScenarioGroup } from './scenario';

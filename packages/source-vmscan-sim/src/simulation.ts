@@ -8,7 +8,8 @@ import {
   type PressureState,
 } from '@memshed/core';
 import { ManualScheduler } from '@memshed/core/testing';
-import { Subject, type Observable } from 'rxjs';
+import type { Observable } from 'rxjs';
+import { Subject } from '@memshed/core/rx';
 import { RehearsalPolicies } from './rehearsal-policies';
 import type { Scenario } from './scenario';
 import { loadScenario } from './scenario-loader';

@@ -8,7 +8,8 @@ import {
   type SourceAvailability,
 } from '@memshed/core';
 import { cgroupV2At, ownCgroupV2 } from '@memshed/cgroupfs';
-import { interval, type Subscription } from 'rxjs';
+import type { Subscription } from 'rxjs';
+import { interval } from '@memshed/core/rx';
 import {
   parseMemoryEventsOomKills,
   parseMemoryStat,
