@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 // Footprint (issue 10): RSS and start-up time of a process running memshed core + one source
 // (cgroup-v1) + one action (gc), against a bare node process. Target: under 10 MB and 150 ms extra.
+// Beside it, in the same rounds: a service configured by a file (examples/express-app's
+// .memshedrc.yaml, memshed's default policy, through @memshed/config), and the core + cgroup-v1 +
+// gc process bundled into one file with esbuild (the floor for what packaging can save).
 //
-// Each sample is a fresh process (test/bench/support/footprint-child.js), alternating bare and
-// memshed; start-up time is measured from spawn to the child's first line on stdout (node's own
+// Each sample is a fresh process (test/bench/support/footprint-child.js), one of each variant per
+// round in turn; start-up time is measured from spawn to the child's first line on stdout (node's own
 // boot included in both, so the difference is memshed's: require of the built packages, container,
 // source start with its eventfds, action creation). The child reports RSS (anonymous and
 // file-backed), V8 committed heap and young generation, heap retained after a full gc, CPU time
@@ -20,8 +23,9 @@
 'use strict';
 
 const { spawn } = require('node:child_process');
-const { existsSync, readFileSync } = require('node:fs');
+const { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } = require('node:fs');
 const { builtinModules } = require('node:module');
+const { tmpdir } = require('node:os');
 const path = require('node:path');
 const support = require('./support/kernel-support');
 
@@ -31,9 +35,9 @@ const TARGET_MS = 150;
 const TARGET_BYTES = 10e6;
 
 /** Spawns one child; resolves with its report plus `ms`, spawn to first stdout line. */
-function sampleOnce(variant, nodeFlags = []) {
+function sampleOnce(variant, nodeFlags = [], childFile = CHILD) {
   const started = process.hrtime.bigint();
-  const child = spawn(process.execPath, ['--expose-gc', ...nodeFlags, CHILD, variant], {
+  const child = spawn(process.execPath, ['--expose-gc', ...nodeFlags, childFile, variant], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -59,16 +63,54 @@ function sampleOnce(variant, nodeFlags = []) {
   });
 }
 
-/** Medians of `runs` alternating bare / memshed samples, per reported key. */
-async function compare(runs, nodeFlags = []) {
-  const samples = { bare: [], memshed: [] };
-  await sampleOnce('memshed', nodeFlags); // warm the file cache for both
-  await sampleOnce('bare', nodeFlags);
+/**
+ * Medians of `runs` rounds of samples, one of each variant per round in turn, per reported key.
+ * `variants`: name -> [child argument, child file].
+ */
+async function compare(runs, nodeFlags = [], variants = { bare: ['bare'], memshed: ['memshed'] }) {
+  const samples = Object.fromEntries(Object.keys(variants).map((name) => [name, []]));
+  // Warm the file cache for all of them.
+  for (const [arg, child] of Object.values(variants)) await sampleOnce(arg, nodeFlags, child);
   for (let i = 0; i < runs; i++) {
-    for (const variant of ['bare', 'memshed']) samples[variant].push(await sampleOnce(variant, nodeFlags));
+    for (const [name, [arg, child]] of Object.entries(variants)) {
+      samples[name].push(await sampleOnce(arg, nodeFlags, child));
+    }
   }
   const median = (variant, pick) => support.median(samples[variant].map(pick));
   return { samples, median };
+}
+
+/**
+ * The `memshed` variant as one file: the child and everything it requires (memshed's packages,
+ * RxJS, inversify, zod, reflect-metadata) bundled with esbuild, except the native addon, which
+ * stays a .node file. No packaging of separate packages loads fewer module files, so this is the
+ * floor for what packaging can save. Written to a temporary directory beside a link to the
+ * addon's build directory (where @memshed/native looks for it); returns [file, remove].
+ */
+async function singleFileChild() {
+  const { build } = require('esbuild');
+  const dir = mkdtempSync(path.join(tmpdir(), 'memshed-footprint-'));
+  const file = path.join(dir, 'dist', 'footprint-child.js');
+  await build({
+    entryPoints: [CHILD],
+    outfile: file,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    // Only the `service` variant needs these; left out so the bundle holds just the `memshed` path.
+    external: [
+      '@memshed/config',
+      '@memshed/http',
+      '@memshed/source-v8',
+      '@memshed/source-system',
+      '@memshed/action-cache-purge',
+      '@memshed/action-service-shutdown',
+    ],
+    logLevel: 'warning',
+  });
+  symlinkSync(path.join(__dirname, '../../packages/native/build'), path.join(dir, 'build'));
+  return [file, () => rmSync(dir, { recursive: true, force: true })];
 }
 
 /** Runs of each traced comparison (node flags on both variants). */
@@ -124,12 +166,14 @@ function esmReachable(files) {
       if (match[1].startsWith('node:') || builtinModules.includes(match[1])) continue;
       let entry;
       try {
-        entry = packageEntry(match[1], path.dirname(file));
+        // What require() loads: the package's `require` condition (a dual package such as js-yaml
+        // gives require() its CommonJS file), an ES module only where that is all there is.
+        entry = require.resolve(match[1], { paths: [path.dirname(file)] });
       } catch {
         continue; // an optional require (in a try) of a package that is not installed
       }
-      if (entry.esm && !graphs.has(entry.file)) {
-        graphs.set(entry.file, esmModuleCount(match[1], path.dirname(file)) + 1);
+      if (isEsModule(entry) && !graphs.has(entry)) {
+        graphs.set(entry, esmModuleCount(match[1], path.dirname(file)) + 1);
       }
     }
   }
@@ -219,29 +263,52 @@ const ms = (value) => `${value.toFixed(1)} ms`;
 
 async function main() {
   console.log(`Machine: ${support.machine()}; ${RUNS} processes per variant, alternating\n`);
-  const { samples, median } = await compare(RUNS);
-  const esm = { bare: esmReachable(samples.bare[0].files), memshed: esmReachable(samples.memshed[0].files) };
+  const [singleFile, removeSingleFile] = await singleFileChild();
+  let samples;
+  let median;
+  let esm;
+  try {
+    ({ samples, median } = await compare(RUNS, [], {
+      bare: ['bare'],
+      memshed: ['memshed'],
+      service: ['service'],
+      singleFile: ['memshed', singleFile],
+    }));
+    esm = Object.fromEntries(
+      Object.entries(samples).map(([variant, runs]) => [variant, esmReachable(runs[0].files)]),
+    );
+  } finally {
+    removeSingleFile();
+  }
   const row = (label, variant) =>
     `| ${label} | ${ms(median(variant, (s) => s.ms))} | ${ms(median(variant, (s) => s.cpu))} | ` +
     `${mb(median(variant, (s) => s.rss))} | ${mb(median(variant, (s) => s.anon))} | ` +
     `${mb(median(variant, (s) => s.file))} | ${mb(median(variant, (s) => s.heap))} | ` +
     `${mb(median(variant, (s) => s.newSpace))} | ${mb(median(variant, (s) => s.retained))} | ` +
     `${median(variant, (s) => s.cjs)} + ${esm[variant]} |`;
-  const extra = (pick) => median('memshed', pick) - median('bare', pick);
+  const extraOf = (variant) => (pick) => median(variant, pick) - median('bare', pick);
+  const extraRow = (label, variant) => {
+    const extra = extraOf(variant);
+    return (
+      `| ${label} | **${ms(extra((s) => s.ms))}** | ${ms(extra((s) => s.cpu))} | ` +
+      `**${mb(extra((s) => s.rss))}** | ${mb(extra((s) => s.anon))} | ${mb(extra((s) => s.file))} | ` +
+      `${mb(extra((s) => s.heap))} | ${mb(extra((s) => s.newSpace))} | ${mb(extra((s) => s.retained))} | |`
+    );
+  };
+  const extra = extraOf('memshed');
   console.log(
     '| process | start-up | CPU | RSS | anonymous | file-backed | V8 heap | of it young gen | retained after gc | modules (CJS + ESM) |',
   );
   console.log('|---|---|---|---|---|---|---|---|---|---|');
   console.log(row('bare node', 'bare'));
   console.log(row('memshed core + cgroup-v1 + gc', 'memshed'));
+  console.log(extraRow(`**extra** (target < ${TARGET_MS} ms, < ${TARGET_BYTES / 1e6} MB)`, 'memshed'));
+  console.log(row("a service configured by express-app's .memshedrc.yaml", 'service'));
+  console.log(extraRow('extra', 'service'));
+  console.log(row('core + cgroup-v1 + gc bundled into one file (esbuild)', 'singleFile'));
+  console.log(extraRow('extra', 'singleFile'));
   const extraMs = extra((s) => s.ms);
   const extraRss = extra((s) => s.rss);
-  console.log(
-    `| **extra** (target < ${TARGET_MS} ms, < ${TARGET_BYTES / 1e6} MB) | **${ms(extraMs)}** | ` +
-      `${ms(extra((s) => s.cpu))} | **${mb(extraRss)}** | ${mb(extra((s) => s.anon))} | ` +
-      `${mb(extra((s) => s.file))} | ${mb(extra((s) => s.heap))} | ${mb(extra((s) => s.newSpace))} | ` +
-      `${mb(extra((s) => s.retained))} | |`,
-  );
   // Paired: each memshed run minus the bare run just before it, so that a slow spell of the
   // machine (this VM's start-up times drift by up to 1.7x) lands on both sides of a difference.
   const pairs = samples.memshed.map((sample, i) => sample.ms - samples.bare[i].ms).sort((a, b) => a - b);

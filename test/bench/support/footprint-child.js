@@ -1,6 +1,9 @@
 // One process for test/bench/footprint.js: `bare` does nothing; `memshed` starts memshed core with
 // one source (cgroup-v1 on its own cgroup) and one action (gc, run at medium), from the built
-// packages, the way an application would. Then it prints two JSON lines and exits:
+// packages, the way an application would; `service` starts memshed the way a service configured by
+// a file does: examples/express-app's .memshedrc.yaml (memshed's default policy: v8, system and
+// cgroup-v1 sources; cache-purge, gc and service-shutdown actions) through @memshed/config, with
+// @memshed/http loaded for its load shedder. Then it prints two JSON lines and exits:
 // - rss, anon, file: process RSS and its anonymous / file-backed parts (/proc/self/status) at ready
 //   (file-backed pages are mostly node's own binary, shared with every other node process);
 // - heap: V8 committed heap, newSpace: committed young generation (it grows when many objects
@@ -12,6 +15,7 @@
 'use strict';
 
 const { readFileSync } = require('node:fs');
+const path = require('node:path');
 const v8 = require('node:v8');
 
 const phases = {};
@@ -22,8 +26,38 @@ function phase(name) {
   last = now;
 }
 
+/** The service's plugins: the ones its config names. */
+const SERVICE_PLUGINS = [
+  'source-v8',
+  'source-system',
+  'source-cgroup-v1',
+  'action-cache-purge',
+  'action-gc',
+  'action-service-shutdown',
+];
+
+async function startService() {
+  const { loadConfig, createMemshedFromConfig } = require('@memshed/config');
+  phase('core');
+  const modules = SERVICE_PLUGINS.map((name) => require(`@memshed/${name}`).default);
+  require('@memshed/http');
+  phase('plugins');
+  const loaded = await loadConfig({
+    config: '.memshedrc.yaml',
+    cwd: path.join(__dirname, '../../../examples/express-app'),
+    modules,
+  });
+  const memshed = await createMemshedFromConfig({ loaded });
+  const stopped = memshed.sources.filter((source) => source.state !== 'running');
+  if (stopped.length) throw new Error(`sources not running: ${stopped.map((source) => source.id)}`);
+  phase('start');
+  return memshed;
+}
+
 async function start(variant) {
   if (variant === 'bare') return undefined;
+  if (variant === 'service') return startService();
+  if (variant !== 'memshed') throw new Error(`unknown variant ${variant}: bare, memshed or service`);
   const { createMemshed, SheddingActionFactory, validateOptions } = require('@memshed/core');
   phase('core');
   const cgroupV1 = require('@memshed/source-cgroup-v1');
