@@ -11,9 +11,9 @@
 //
 // Run after `tsc -b` (npm run build does both). The entry is the TypeScript source, not tsc's
 // output, so running it again gives the same file. Each bundle gets a `.LICENSE.txt` beside it with
-// the licenses of the packages inside it. Usage: node scripts/bundle-vendored.mjs [core|options|config]
+// the licenses of the packages inside it. Usage: node scripts/bundle-vendored.mjs [--clean] [core|options|config]
 import { build } from 'esbuild';
-import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -103,7 +103,15 @@ async function bundle({ pkg, entry, out, packages }) {
   );
 }
 
-const wanted = process.argv.slice(2);
+/** `--clean`: removes the license files the bundles leave beside them (`tsc -b --clean` removes the rest). */
+function clean(entries) {
+  for (const { pkg, out } of entries) {
+    rmSync(join(ROOT, 'packages', pkg, `${out.replace(/\.js$/, '')}.LICENSE.txt`), { force: true });
+  }
+}
+
+const cleaning = process.argv.includes('--clean');
+const wanted = process.argv.slice(2).filter((arg) => arg !== '--clean');
 const unknown = wanted.filter((name) => !BUNDLES.some((entry) => entry.pkg === name));
 if (unknown.length > 0) {
   process.stderr.write(
@@ -112,9 +120,9 @@ if (unknown.length > 0) {
   process.exit(2);
 }
 try {
-  for (const entry of BUNDLES.filter((candidate) => wanted.length === 0 || wanted.includes(candidate.pkg))) {
-    await bundle(entry);
-  }
+  const entries = BUNDLES.filter((candidate) => wanted.length === 0 || wanted.includes(candidate.pkg));
+  if (cleaning) clean(entries);
+  else for (const entry of entries) await bundle(entry);
 } catch (error) {
   process.stderr.write(`bundle-vendored: ${error.message}\n`);
   process.exit(1);
