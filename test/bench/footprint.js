@@ -2,8 +2,10 @@
 // Footprint (issue 10): RSS and start-up time of a process running memshed core + one source
 // (cgroup-v1) + one action (gc), against a bare node process. Target: under 10 MB and 150 ms extra.
 // Beside it, in the same rounds: a service configured by a file (examples/express-app's
-// .memshedrc.yaml, memshed's default policy, through @memshed/config), and the core + cgroup-v1 +
-// gc process bundled into one file with esbuild (the floor for what packaging can save).
+// .memshedrc.yaml, memshed's default policy, through @memshed/config); the core + cgroup-v1 + gc
+// process bundled into one file with esbuild (the floor for what packaging can save); and the
+// same memshed start in a process that has loaded express first (memshed's cost in an
+// application, where node's loader and compiler have warmed up already).
 //
 // Each sample is a fresh process (test/bench/support/footprint-child.js), one of each variant per
 // round in turn; start-up time is measured from spawn to the child's first line on stdout (node's own
@@ -98,7 +100,8 @@ async function singleFileChild() {
     platform: 'node',
     format: 'cjs',
     target: 'node20',
-    // Only the `service` variant needs these; left out so the bundle holds just the `memshed` path.
+    // Only the `service` and `express` variants need these; left out so the bundle holds just the
+    // `memshed` path.
     external: [
       '@memshed/config',
       '@memshed/http',
@@ -106,6 +109,7 @@ async function singleFileChild() {
       '@memshed/source-system',
       '@memshed/action-cache-purge',
       '@memshed/action-service-shutdown',
+      'express',
     ],
     logLevel: 'warning',
   });
@@ -273,6 +277,8 @@ async function main() {
       memshed: ['memshed'],
       service: ['service'],
       singleFile: ['memshed', singleFile],
+      express: ['express'],
+      expressMemshed: ['express+memshed'],
     }));
     esm = Object.fromEntries(
       Object.entries(samples).map(([variant, runs]) => [variant, esmReachable(runs[0].files)]),
@@ -286,9 +292,12 @@ async function main() {
     `${mb(median(variant, (s) => s.file))} | ${mb(median(variant, (s) => s.heap))} | ` +
     `${mb(median(variant, (s) => s.newSpace))} | ${mb(median(variant, (s) => s.retained))} | ` +
     `${median(variant, (s) => s.cjs)} + ${esm[variant]} |`;
-  const extraOf = (variant) => (pick) => median(variant, pick) - median('bare', pick);
-  const extraRow = (label, variant) => {
-    const extra = extraOf(variant);
+  const extraOf =
+    (variant, base = 'bare') =>
+    (pick) =>
+      median(variant, pick) - median(base, pick);
+  const extraRow = (label, variant, base = 'bare') => {
+    const extra = extraOf(variant, base);
     return (
       `| ${label} | **${ms(extra((s) => s.ms))}** | ${ms(extra((s) => s.cpu))} | ` +
       `**${mb(extra((s) => s.rss))}** | ${mb(extra((s) => s.anon))} | ${mb(extra((s) => s.file))} | ` +
@@ -307,6 +316,9 @@ async function main() {
   console.log(extraRow('extra', 'service'));
   console.log(row('core + cgroup-v1 + gc bundled into one file (esbuild)', 'singleFile'));
   console.log(extraRow('extra', 'singleFile'));
+  console.log(row('an express app (express loaded, an app made)', 'express'));
+  console.log(row('the express app + memshed core + cgroup-v1 + gc', 'expressMemshed'));
+  console.log(extraRow("memshed's extra in the express app", 'expressMemshed', 'express'));
   const extraMs = extra((s) => s.ms);
   const extraRss = extra((s) => s.rss);
   // Paired: each memshed run minus the bare run just before it, so that a slow spell of the

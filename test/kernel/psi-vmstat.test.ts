@@ -109,7 +109,11 @@ describeCgroups('vmstat source on the real kernel', () => {
     const memshed = await createMemshed({ sources: [source] });
     try {
       await withTestCgroup({ name: 'vmstat', limitBytes: 64 * MiB, timeoutMs: 30_000 }, async (cgroup) => {
-        const workload = await spawnWorkload(cgroup, { holdMiB: 40 });
+        // 46 of 64 MiB held: with 40 the page-cache churn often stayed easy to reclaim for seconds
+        // (up to 43 low windows before the first medium here; once in CI, 99 low windows in 10 s,
+        // a failure); with 46 the first window is medium (10 of 10 runs), and 52 is still not
+        // OOM-killed.
+        const workload = await spawnWorkload(cgroup, { holdMiB: 46 });
         const events = await collect(memshed, 10_000, (seen) => seen.some((e) => e.level !== 'low'));
         workload.kill('SIGKILL');
         await exited(workload);

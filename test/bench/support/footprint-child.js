@@ -3,7 +3,9 @@
 // packages, the way an application would; `service` starts memshed the way a service configured by
 // a file does: examples/express-app's .memshedrc.yaml (memshed's default policy: v8, system and
 // cgroup-v1 sources; cache-purge, gc and service-shutdown actions) through @memshed/config, with
-// @memshed/http loaded for its load shedder. Then it prints two JSON lines and exits:
+// @memshed/http loaded for its load shedder; `express` loads express and makes an app, and
+// `express+memshed` does that, then what `memshed` does (memshed's cost in an application that
+// has loaded a framework already). Then it prints two JSON lines and exits:
 // - rss, anon, file: process RSS and its anonymous / file-backed parts (/proc/self/status) at ready
 //   (file-backed pages are mostly node's own binary, shared with every other node process);
 // - heap: V8 committed heap, newSpace: committed young generation (it grows when many objects
@@ -54,10 +56,20 @@ async function startService() {
   return memshed;
 }
 
+/** An application's own start-up before memshed's: express loaded and an app made. */
+function startExpress() {
+  const express = require('express');
+  express().get('/', (request, response) => response.send('ok'));
+  phase('express');
+}
+
+const VARIANTS = ['bare', 'memshed', 'service', 'express', 'express+memshed'];
+
 async function start(variant) {
-  if (variant === 'bare') return undefined;
+  if (!VARIANTS.includes(variant)) throw new Error(`unknown variant ${variant}: ${VARIANTS.join(', ')}`);
+  if (variant.startsWith('express')) startExpress();
+  if (variant === 'bare' || variant === 'express') return undefined;
   if (variant === 'service') return startService();
-  if (variant !== 'memshed') throw new Error(`unknown variant ${variant}: bare, memshed or service`);
   const { createMemshed, SheddingActionFactory, validateOptions } = require('@memshed/core');
   phase('core');
   const cgroupV1 = require('@memshed/source-cgroup-v1');
