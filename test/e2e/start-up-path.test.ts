@@ -7,7 +7,7 @@ import path from 'node:path';
 // memshed's start-up path loads inversify, zod and yaml as one file each
 // (scripts/bundle-vendored.mjs), not as the 245, 95 and 72 module files of the packages, and only
 // the RxJS modules it uses (@memshed/core/rx), not the 223 of the rxjs index (docs/benchmarks.md,
-// footprint). These run the
+// footprint); so do the CLI's commands, which load the simulator among the built-in plugins. These run the
 // built packages (npm test builds first) in a fresh node, the way an application loads them: jest's
 // module registry would hide which files node loads, and unit tests run the sources, where
 // `@memshed/core/inversify` is the inversify package itself.
@@ -16,7 +16,10 @@ const BUNDLES = [
   'packages/core/dist/inversify.js',
   'packages/options/dist/zod.js',
   'packages/config/dist/yaml.js',
+  'packages/source-vmscan-sim/dist/yaml.js',
 ];
+/** The bundles a service's start-up path loads: the simulator's yaml is not on it. */
+const SERVICE_BUNDLES = BUNDLES.filter((file) => !file.includes('vmscan-sim'));
 
 function runNode(script: string) {
   const result = spawnSync(process.execPath, ['-e', script], {
@@ -71,7 +74,7 @@ describe('the start-up path', () => {
     expect(fromPackages).toEqual([]);
     const cached = (report.cached as string[]).map((file) => path.relative(root, file));
     // No config on this path: the yaml bundle is @memshed/config's.
-    expect(cached).toEqual(expect.arrayContaining(BUNDLES.filter((file) => !file.includes('yaml'))));
+    expect(cached).toEqual(expect.arrayContaining(SERVICE_BUNDLES.filter((file) => !file.includes('yaml'))));
     expect(cached).not.toContain('node_modules/rxjs/dist/cjs/index.js');
     // One of reflect-metadata's two files: the lite one, which inversify imports too.
     expect(cached.filter((file) => file.startsWith('node_modules/reflect-metadata/'))).toEqual([
@@ -129,7 +132,8 @@ describe('the start-up path', () => {
       );
       expect(fromPackages).toEqual([]);
       const loaded = (report.loaded as string[]).map((file) => path.relative(root, file));
-      expect(loaded).toEqual(expect.arrayContaining(BUNDLES));
+      expect(loaded).toEqual(expect.arrayContaining(SERVICE_BUNDLES));
+      expect(loaded).not.toContain('packages/source-vmscan-sim/dist/yaml.js');
       const rxjs = loaded.filter((file) => file.startsWith('node_modules/rxjs/'));
       expect(rxjs).not.toContain('node_modules/rxjs/dist/cjs/index.js');
       // The values in packages/core/src/rx.ts and what they import (59 with rxjs 7.8.2; the index: 223).
@@ -146,6 +150,33 @@ describe('the start-up path', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it.each([['plugins'], ['doctor'], ['validate', 'examples/express-app/.memshedrc.yaml']])(
+    'of the CLI (memshed %s) loads neither the rxjs index nor the yaml package, though the simulator is a built-in',
+    (...argv: string[]) => {
+      const report = runNode(`
+        const { PassThrough } = require('node:stream');
+        const output = new PassThrough();
+        let text = '';
+        output.on('data', (data) => (text += data));
+        require('./packages/cli/dist/main.js')
+          .main(${JSON.stringify(argv)}, { stdout: output, stderr: output, isTTY: false })
+          .then((code) => console.log(JSON.stringify({ code, text, loaded: Object.keys(require.cache) })));
+      `);
+      expect(report.code).toBe(0);
+      const loaded = (report.loaded as string[]).map((file) => path.relative(root, file));
+      // It did load the built-in plugins, the simulator among them.
+      if (argv[0] !== 'validate') {
+        expect(loaded).toContain('packages/source-vmscan-sim/dist/index.js');
+        expect(loaded).toContain('packages/source-vmscan-sim/dist/yaml.js');
+        expect(report.text).toContain('vmscan-sim');
+      }
+      expect(loaded).not.toContain('node_modules/rxjs/dist/cjs/index.js');
+      expect(loaded.filter((file) => /^node_modules\/(yaml|rxjs\/dist\/cjs\/testing)\//.test(file))).toEqual(
+        [],
+      );
+    },
+  );
 
   it.each(BUNDLES)('%s is self-contained: it requires only node built-ins and reflect-metadata', (bundle) => {
     // reflect-metadata stays the application's (inversify imports reflect-metadata/lite).

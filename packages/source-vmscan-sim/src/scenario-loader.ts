@@ -1,10 +1,7 @@
 import { MemshedError, didYouMean, formatIssuePath, knownNamesHint } from '@memshed/core';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
-// The simulator reads scenario files (CLI, demo, tests), not on a service's start-up path; the
-// one-file yaml is @memshed/config's, which the simulator does not depend on.
-// eslint-disable-next-line @typescript-eslint/no-restricted-imports
-import { LineCounter, isMap, isScalar, parseDocument, type Document } from 'yaml';
+import { LineCounter, isMap, isScalar, parseDocument, type Document } from './yaml';
 import type { z } from '@memshed/options';
 import { REHEARSAL_ACTIONS, REHEARSAL_ACTION_SCHEMAS } from './rehearsal-actions';
 import { scenarioGroupPaths, scenarioSchema, type Scenario } from './scenario';

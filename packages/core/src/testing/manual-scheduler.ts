@@ -1,4 +1,6 @@
-import { Subscription, type SchedulerAction, type SchedulerLike } from 'rxjs';
+import type { SchedulerAction, SchedulerLike } from 'rxjs';
+// The simulator runs on this scheduler outside tests: one RxJS module, not the 223 of 'rxjs'.
+import { Subscription } from '../rx';
 
 interface Entry {
   due: number;
