@@ -21,6 +21,18 @@ const BUNDLES = [
 /** The bundles a service's start-up path loads: the simulator's yaml is not on it. */
 const SERVICE_BUNDLES = BUNDLES.filter((file) => !file.includes('vmscan-sim'));
 
+/** A script prelude that records every file node's resolver returns, in `resolved`. */
+const RECORD_RESOLVED = `
+  const Module = require('node:module');
+  const resolved = [];
+  const resolve = Module._resolveFilename;
+  Module._resolveFilename = function (...args) {
+    const file = resolve.apply(this, args);
+    resolved.push(file);
+    return file;
+  };
+`;
+
 function runNode(script: string) {
   const result = spawnSync(process.execPath, ['-e', script], {
     cwd: root,
@@ -41,14 +53,7 @@ beforeAll(() => {
 describe('the start-up path', () => {
   it('loads inversify and zod only as the bundled files, never from the packages, nor the rxjs index', () => {
     const report = runNode(`
-      const Module = require('node:module');
-      const resolved = [];
-      const resolve = Module._resolveFilename;
-      Module._resolveFilename = function (...args) {
-        const file = resolve.apply(this, args);
-        resolved.push(file);
-        return file;
-      };
+      ${RECORD_RESOLVED}
       const { createMemshed, SheddingActionFactory, validateOptions } = require('@memshed/core');
       const cgroupV1 = require('@memshed/source-cgroup-v1');
       const gc = require('@memshed/action-gc');
@@ -98,14 +103,7 @@ describe('the start-up path', () => {
       expect(policy).toContain('cooldown: 1s');
       writeFileSync(path.join(dir, 'bad.yaml'), policy.replace('cooldown: 1s', 'cooldwn: 1s'));
       const report = runNode(`
-        const Module = require('node:module');
-        const resolved = [];
-        const resolve = Module._resolveFilename;
-        Module._resolveFilename = function (...args) {
-          const file = resolve.apply(this, args);
-          resolved.push(file);
-          return file;
-        };
+        ${RECORD_RESOLVED}
         const { loadConfig, createMemshedFromConfig } = require('@memshed/config');
         const modules = ['source-v8', 'source-system', 'source-cgroup-v1', 'action-cache-purge', 'action-gc',
           'action-service-shutdown'].map((name) => require('@memshed/' + name).default);
