@@ -17,7 +17,7 @@ const VENDORED = {
   },
   yaml: {
     name: 'yaml',
-    message: "Import from the package's './yaml' (one bundled file; see packages/config/src/yaml.ts).",
+    message: "Import from '@memshed/options/yaml' (one bundled file; see packages/options/src/yaml.ts).",
     allowTypeImports: true,
   },
   rxjs: {
@@ -63,7 +63,11 @@ export default tseslint.config(
     // inversify, zod and yaml reach memshed's packages only through their one-file builds
     // (scripts/bundle-vendored.mjs): importing them directly would load the slow second copy.
     files: ['packages/*/src/**/*.ts'],
-    ignores: ['packages/core/src/inversify.ts', 'packages/options/src/zod.ts', 'packages/*/src/yaml.ts'],
+    ignores: [
+      'packages/core/src/inversify.ts',
+      'packages/options/src/zod.ts',
+      'packages/options/src/yaml.ts',
+    ],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
@@ -79,7 +83,7 @@ export default tseslint.config(
     ignores: [
       'packages/core/src/inversify.ts',
       'packages/options/src/zod.ts',
-      'packages/*/src/yaml.ts',
+      'packages/options/src/yaml.ts',
       'packages/core/src/rx.ts',
       'packages/*/src/**/*.test.ts',
       'packages/*/src/testing/**',

@@ -32,9 +32,9 @@ const common = {
   moduleNameMapper: {
     '^@memshed/example-([a-z0-9-]+)$': '<rootDir>/examples/$1/src/index.ts',
     '^@memshed/([a-z0-9-]+)$': '<rootDir>/packages/$1/src/index.ts',
-    // Core's one-module subpaths: the build's one-file inversify (scripts/bundle-vendored.mjs)
+    // One-module subpaths: the build's one-file inversify and yaml (scripts/bundle-vendored.mjs),
     // and the RxJS values memshed uses.
-    '^@memshed/core/(inversify|rx)$': '<rootDir>/packages/core/src/$1.ts',
+    '^@memshed/(core|options)/(inversify|rx|yaml)$': '<rootDir>/packages/$1/src/$2.ts',
     '^@memshed/([a-z0-9-]+)/testing$': '<rootDir>/packages/$1/src/testing/index.ts',
   },
   moduleFileExtensions: ['ts', 'js', 'mjs', 'cjs', 'json', 'node'],

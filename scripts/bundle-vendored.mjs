@@ -4,15 +4,15 @@
 //     @inversifyjs packages, 245 ES module files as installed)
 //   packages/options/src/zod.ts -> packages/options/dist/zod.js (the zod builders memshed uses,
 //     tree-shaken; zod's index is 95 files and builds every locale at import)
-//   packages/config/src/yaml.ts -> packages/config/dist/yaml.js (yaml's CommonJS build, 72 files)
-//   packages/source-vmscan-sim/src/yaml.ts -> its dist/yaml.js (the same, for the scenario loader)
+//   packages/options/src/yaml.ts -> packages/options/dist/yaml.js (yaml's CommonJS build, 72
+//     files; config and the simulator read YAML through it)
 // Why: on Node 20 each module file costs ~0.5-0.9 ms and ~45 KB of RSS at start-up, and these
 // dependencies were most of memshed's start-up cost (docs/benchmarks.md, footprint). The code is
 // the pinned, installed version, unchanged; only the file layout differs.
 //
 // Run after `tsc -b` (npm run build does both). The entry is the TypeScript source, not tsc's
 // output, so running it again gives the same file. Each bundle gets a `.LICENSE.txt` beside it with
-// the licenses of the packages inside it. Usage: node scripts/bundle-vendored.mjs [--clean] [core|options|config|source-vmscan-sim]
+// the licenses of the packages inside it. Usage: node scripts/bundle-vendored.mjs [--clean] [core|options]
 import { build } from 'esbuild';
 import { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -29,8 +29,7 @@ const BUNDLES = [
     packages: /^(inversify|@inversifyjs\/.+)$/,
   },
   { pkg: 'options', entry: 'src/zod.ts', out: 'dist/zod.js', packages: /^zod$/ },
-  { pkg: 'config', entry: 'src/yaml.ts', out: 'dist/yaml.js', packages: /^yaml$/ },
-  { pkg: 'source-vmscan-sim', entry: 'src/yaml.ts', out: 'dist/yaml.js', packages: /^yaml$/ },
+  { pkg: 'options', entry: 'src/yaml.ts', out: 'dist/yaml.js', packages: /^yaml$/ },
 ];
 
 /** The package (name, dir) a bundled input file belongs to: the innermost node_modules entry. */

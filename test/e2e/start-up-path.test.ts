@@ -15,11 +15,9 @@ const root = path.resolve(__dirname, '../..');
 const BUNDLES = [
   'packages/core/dist/inversify.js',
   'packages/options/dist/zod.js',
-  'packages/config/dist/yaml.js',
-  'packages/source-vmscan-sim/dist/yaml.js',
+  'packages/options/dist/yaml.js',
 ];
-/** The bundles a service's start-up path loads: the simulator's yaml is not on it. */
-const SERVICE_BUNDLES = BUNDLES.filter((file) => !file.includes('vmscan-sim'));
+const YAML_BUNDLE = 'packages/options/dist/yaml.js';
 
 /** A script prelude that records every file node's resolver returns, in `resolved`. */
 const RECORD_RESOLVED = `
@@ -78,8 +76,9 @@ describe('the start-up path', () => {
     );
     expect(fromPackages).toEqual([]);
     const cached = (report.cached as string[]).map((file) => path.relative(root, file));
-    // No config on this path: the yaml bundle is @memshed/config's.
-    expect(cached).toEqual(expect.arrayContaining(SERVICE_BUNDLES.filter((file) => !file.includes('yaml'))));
+    // No config on this path: @memshed/options does not load its yaml subpath.
+    expect(cached).toEqual(expect.arrayContaining(BUNDLES.filter((file) => file !== YAML_BUNDLE)));
+    expect(cached).not.toContain(YAML_BUNDLE);
     expect(cached).not.toContain('node_modules/rxjs/dist/cjs/index.js');
     // One of reflect-metadata's two files: the lite one, which inversify imports too.
     expect(cached.filter((file) => file.startsWith('node_modules/reflect-metadata/'))).toEqual([
@@ -130,8 +129,7 @@ describe('the start-up path', () => {
       );
       expect(fromPackages).toEqual([]);
       const loaded = (report.loaded as string[]).map((file) => path.relative(root, file));
-      expect(loaded).toEqual(expect.arrayContaining(SERVICE_BUNDLES));
-      expect(loaded).not.toContain('packages/source-vmscan-sim/dist/yaml.js');
+      expect(loaded).toEqual(expect.arrayContaining(BUNDLES));
       const rxjs = loaded.filter((file) => file.startsWith('node_modules/rxjs/'));
       expect(rxjs).not.toContain('node_modules/rxjs/dist/cjs/index.js');
       // The values in packages/core/src/rx.ts and what they import (59 with rxjs 7.8.2; the index: 223).
@@ -166,7 +164,7 @@ describe('the start-up path', () => {
       // It did load the built-in plugins, the simulator among them.
       if (argv[0] !== 'validate') {
         expect(loaded).toContain('packages/source-vmscan-sim/dist/index.js');
-        expect(loaded).toContain('packages/source-vmscan-sim/dist/yaml.js');
+        expect(loaded).toContain(YAML_BUNDLE);
         expect(report.text).toContain('vmscan-sim');
       }
       expect(loaded).not.toContain('node_modules/rxjs/dist/cjs/index.js');

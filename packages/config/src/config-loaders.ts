@@ -11,7 +11,7 @@ import {
   isScalar,
   type Document,
   type Node as YamlNode,
-} from './yaml';
+} from '@memshed/options/yaml';
 import { ConfigError, configIssue, displayPath, type SourcePosition } from './config-error';
 import { findJsonSyntaxError, positionAt } from './json-syntax';
 

@@ -1,7 +1,7 @@
 import { MemshedError, didYouMean, formatIssuePath, knownNamesHint } from '@memshed/core';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
-import { LineCounter, isMap, isScalar, parseDocument, type Document } from './yaml';
+import { LineCounter, isMap, isScalar, parseDocument, type Document } from '@memshed/options/yaml';
 import type { z } from '@memshed/options';
 import { REHEARSAL_ACTIONS, REHEARSAL_ACTION_SCHEMAS } from './rehearsal-actions';
 import { scenarioGroupPaths, scenarioSchema, type Scenario } from './scenario';
