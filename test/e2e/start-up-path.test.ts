@@ -41,6 +41,24 @@ function runNode(script: string) {
   return JSON.parse(result.stdout) as Record<string, unknown>;
 }
 
+/** Runs the built CLI's `main(argv)` in a fresh node: exit code, output, files loaded (from the root). */
+function runCli(argv: string[]): { code: number; text: string; loaded: string[] } {
+  const report = runNode(`
+    const { PassThrough } = require('node:stream');
+    const output = new PassThrough();
+    let text = '';
+    output.on('data', (data) => (text += data));
+    require('./packages/cli/dist/main.js')
+      .main(${JSON.stringify(argv)}, { stdout: output, stderr: output, isTTY: false })
+      .then((code) => console.log(JSON.stringify({ code, text, loaded: Object.keys(require.cache) })));
+  `);
+  return {
+    code: report.code as number,
+    text: report.text as string,
+    loaded: (report.loaded as string[]).map((file) => path.relative(root, file)),
+  };
+}
+
 beforeAll(() => {
   for (const bundle of BUNDLES) {
     if (!existsSync(path.join(root, bundle)))
@@ -150,17 +168,9 @@ describe('the start-up path', () => {
   it.each([['plugins'], ['doctor'], ['validate', 'examples/express-app/.memshedrc.yaml']])(
     'of the CLI (memshed %s) loads neither the rxjs index nor the yaml package, though the simulator is a built-in',
     (...argv: string[]) => {
-      const report = runNode(`
-        const { PassThrough } = require('node:stream');
-        const output = new PassThrough();
-        let text = '';
-        output.on('data', (data) => (text += data));
-        require('./packages/cli/dist/main.js')
-          .main(${JSON.stringify(argv)}, { stdout: output, stderr: output, isTTY: false })
-          .then((code) => console.log(JSON.stringify({ code, text, loaded: Object.keys(require.cache) })));
-      `);
+      const report = runCli(argv);
       expect(report.code).toBe(0);
-      const loaded = (report.loaded as string[]).map((file) => path.relative(root, file));
+      const loaded = report.loaded;
       // It did load the built-in plugins, the simulator among them.
       if (argv[0] !== 'validate') {
         expect(loaded).toContain('packages/source-vmscan-sim/dist/index.js');
@@ -171,6 +181,25 @@ describe('the start-up path', () => {
       expect(loaded.filter((file) => /^node_modules\/(yaml|rxjs\/dist\/cjs\/testing)\//.test(file))).toEqual(
         [],
       );
+    },
+  );
+
+  it.each([['--version'], ['--help'], ['validate', '--help']])(
+    'of the CLI (memshed %s) loads the command definitions only: no memshed package, no plugin, no RxJS',
+    (...argv: string[]) => {
+      const report = runCli(argv);
+      expect(report.code).toBe(0);
+      expect(report.text).toMatch(argv[0] === '--version' ? /^\d+\.\d+\.\d+/ : /Usage: memshed/);
+      const loaded = report.loaded;
+      const outside = loaded.filter(
+        (file) => !file.startsWith('packages/cli/') && !file.startsWith('node_modules/commander/'),
+      );
+      expect(outside).toEqual([]);
+      // The commands' implementations are required when they run.
+      expect(loaded.filter((file) => file.startsWith('packages/cli/dist/commands/'))).toEqual([
+        'packages/cli/dist/commands/definitions.js',
+        'packages/cli/dist/commands/simulate-timeline.js',
+      ]);
     },
   );
 

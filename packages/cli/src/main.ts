@@ -1,11 +1,6 @@
-import { MemshedError } from '@memshed/core';
+import type { MemshedError } from '@memshed/core';
 import { Command, CommanderError } from 'commander';
-import { registerDoctor } from './commands/doctor';
-import { registerPlugins } from './commands/plugins';
-import { registerRun } from './commands/run';
-import { registerSimulate } from './commands/simulate';
-import { registerValidate } from './commands/validate';
-import { registerWatch } from './commands/watch';
+import { defineCommands } from './commands/definitions';
 import { ExitCode } from './exit-codes';
 import { processIo, writeLine, type CliIo } from './io';
 
@@ -20,16 +15,7 @@ export function buildProgram(io: CliIo, setExit: (code: ExitCode) => void): Comm
       writeErr: (text) => io.stderr.write(text),
     })
     .exitOverride();
-  for (const register of [
-    registerDoctor,
-    registerWatch,
-    registerSimulate,
-    registerValidate,
-    registerRun,
-    registerPlugins,
-  ]) {
-    register(program, io, setExit);
-  }
+  defineCommands(program, io, setExit);
   for (const command of program.commands) command.exitOverride();
   return program;
 }
@@ -49,7 +35,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       // --help and --version end through here with exit code 0.
       return error.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
     }
-    if (MemshedError.is(error)) {
+    if (isMemshedError(error)) {
       writeLine(io.stderr, `memshed: ${error.message}`);
       return error.kind === 'invalid-argument' ||
         error.kind === 'invalid-config' ||
@@ -62,6 +48,19 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       `memshed: unexpected failure: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
     );
     return ExitCode.Failure;
+  }
+}
+
+/**
+ * `MemshedError.is` without loading @memshed/core for it: a command that failed with one has
+ * loaded core already, and `--help` or a usage error should not load it at all.
+ */
+function isMemshedError(error: unknown): error is MemshedError {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return (require('@memshed/core') as typeof import('@memshed/core')).MemshedError.is(error);
+  } catch {
+    return false; // core itself does not load: reported below as the unexpected failure it is
   }
 }
 

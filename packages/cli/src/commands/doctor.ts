@@ -1,5 +1,4 @@
 import { validateOptions, type PressureSourceFactory, type SourceAvailability } from '@memshed/core';
-import type { Command } from 'commander';
 import { DEFAULT_SOURCE_RANK, loadBuiltinPlugins } from '../builtin-plugins';
 import { ExitCode } from '../exit-codes';
 import { writeLine, type CliIo } from '../io';
@@ -42,28 +41,27 @@ export function defaultSourceId(rows: readonly SourceDiagnosis[]): string | unde
   return undefined;
 }
 
+/** Options of `memshed doctor`. */
+export interface DoctorOptions {
+  json?: boolean;
+}
+
 /** `memshed doctor [--json]`: every source, available or not and why, with the fix. */
-export function registerDoctor(program: Command, io: CliIo, setExit: (code: ExitCode) => void): void {
-  program
-    .command('doctor')
-    .description('explain which pressure sources work on this machine, and how to fix those that do not')
-    .option('--json', 'print one JSON document')
-    .action(async (options: { json?: boolean }) => {
-      const { sources } = loadBuiltinPlugins();
-      const rows = await diagnoseSources(sources);
-      const chosen = defaultSourceId(rows);
-      if (options.json) {
-        const report = {
-          sources: rows.map((row) => ({ id: row.id, description: row.description, ...row.availability })),
-          defaultSource: chosen ?? null,
-          rank: DEFAULT_SOURCE_RANK,
-        };
-        writeLine(io.stdout, JSON.stringify(report));
-      } else {
-        printDoctor(io, rows, chosen);
-      }
-      setExit(ExitCode.Ok);
-    });
+export async function doctor(options: DoctorOptions, io: CliIo): Promise<ExitCode> {
+  const { sources } = loadBuiltinPlugins();
+  const rows = await diagnoseSources(sources);
+  const chosen = defaultSourceId(rows);
+  if (options.json) {
+    const report = {
+      sources: rows.map((row) => ({ id: row.id, description: row.description, ...row.availability })),
+      defaultSource: chosen ?? null,
+      rank: DEFAULT_SOURCE_RANK,
+    };
+    writeLine(io.stdout, JSON.stringify(report));
+  } else {
+    printDoctor(io, rows, chosen);
+  }
+  return ExitCode.Ok;
 }
 
 function printDoctor(io: CliIo, rows: readonly SourceDiagnosis[], chosen: string | undefined): void {

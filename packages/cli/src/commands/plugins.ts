@@ -5,12 +5,12 @@ import {
   pluginOptionsJsonSchema,
   type ConfigPlugin,
 } from '@memshed/config';
-import type { Command } from 'commander';
 import { ExitCode } from '../exit-codes';
 import { writeLine, type CliIo } from '../io';
 import { reportConfigError } from './validate';
 
-interface PluginsOptions {
+/** Options of `memshed plugins`. */
+export interface PluginsOptions {
   config?: string;
   safe?: boolean;
   json?: boolean;
@@ -31,78 +31,70 @@ type JsonSchema = {
 };
 
 /** `memshed plugins [ID] [--config FILE] [--json]`: the plugins a config can name, with their options. */
-export function registerPlugins(program: Command, io: CliIo, setExit: (code: ExitCode) => void): void {
-  program
-    .command('plugins')
-    .description('list the source and action plugins (built-in, and those a config names) with their options')
-    .argument('[id]', 'show only this plugin')
-    .option('-c, --config <file>', 'also the plugins this config names (plugins:, use: ./module.js)')
-    .option('--safe', 'with --config: only JSON and YAML configs and built-in plugins')
-    .option('--json', 'print one JSON document: {"plugins": [{kind, id, description, origin, options}]}')
-    .action(async (id: string | undefined, options: PluginsOptions) => {
-      let plugins: readonly ConfigPlugin[];
-      if (options.config !== undefined) {
-        try {
-          plugins = (await loadConfig({ config: options.config, safe: options.safe ?? false })).plugins;
-        } catch (error) {
-          if (!ConfigError.isConfigError(error)) throw error;
-          reportConfigError(error, io, false);
-          setExit(ExitCode.Usage);
-          return;
-        }
-      } else {
-        const { sources, actions } = loadBuiltinPlugins();
-        plugins = [
-          ...sources.map((factory) => ({
-            kind: 'source' as const,
-            id: factory.id,
-            factory,
-            origin: 'built-in',
-          })),
-          ...actions.map((factory) => ({
-            kind: 'action' as const,
-            id: factory.id,
-            factory,
-            origin: 'built-in',
-          })),
-        ];
-      }
-      const shown = id === undefined ? plugins : plugins.filter((plugin) => plugin.id === id);
-      if (id !== undefined && shown.length === 0) {
-        writeLine(
-          io.stderr,
-          `memshed: no plugin '${id}'. Known: ${
-            plugins
-              .map((p) => p.id)
-              .sort()
-              .join(', ') || 'none'
-          }`,
-        );
-        setExit(ExitCode.Usage);
-        return;
-      }
-      const rows = shown.map((plugin) => ({
-        kind: plugin.kind,
-        id: plugin.id,
-        description: plugin.factory.description,
-        origin: plugin.origin,
-        options: pluginOptionsJsonSchema(plugin.factory) as JsonSchema,
-      }));
-      if (options.json) {
-        writeLine(io.stdout, JSON.stringify({ plugins: rows }));
-      } else if (rows.length === 0) {
-        writeLine(io.stdout, 'No plugins are installed.');
-      } else {
-        const width = Math.max(...rows.map((row) => row.id.length));
-        for (const row of rows) {
-          const origin = row.origin === 'built-in' ? '' : `  [${row.origin}]`;
-          writeLine(io.stdout, `${row.kind.padEnd(6)}  ${row.id.padEnd(width)}  ${row.description}${origin}`);
-          for (const line of optionLines(row.options))
-            writeLine(io.stdout, `${' '.repeat(width + 10)}${line}`);
-        }
-      }
-      setExit(ExitCode.Ok);
-    });
+export async function listPlugins(
+  id: string | undefined,
+  options: PluginsOptions,
+  io: CliIo,
+): Promise<ExitCode> {
+  let plugins: readonly ConfigPlugin[];
+  if (options.config !== undefined) {
+    try {
+      plugins = (await loadConfig({ config: options.config, safe: options.safe ?? false })).plugins;
+    } catch (error) {
+      if (!ConfigError.isConfigError(error)) throw error;
+      reportConfigError(error, io, false);
+      return ExitCode.Usage;
+    }
+  } else {
+    const { sources, actions } = loadBuiltinPlugins();
+    plugins = [
+      ...sources.map((factory) => ({
+        kind: 'source' as const,
+        id: factory.id,
+        factory,
+        origin: 'built-in',
+      })),
+      ...actions.map((factory) => ({
+        kind: 'action' as const,
+        id: factory.id,
+        factory,
+        origin: 'built-in',
+      })),
+    ];
+  }
+  const shown = id === undefined ? plugins : plugins.filter((plugin) => plugin.id === id);
+  if (id !== undefined && shown.length === 0) {
+    writeLine(
+      io.stderr,
+      `memshed: no plugin '${id}'. Known: ${
+        plugins
+          .map((p) => p.id)
+          .sort()
+          .join(', ') || 'none'
+      }`,
+    );
+    return ExitCode.Usage;
+  }
+  const rows = shown.map((plugin) => ({
+    kind: plugin.kind,
+    id: plugin.id,
+    description: plugin.factory.description,
+    origin: plugin.origin,
+    options: pluginOptionsJsonSchema(plugin.factory) as JsonSchema,
+  }));
+  if (options.json) {
+    writeLine(io.stdout, JSON.stringify({ plugins: rows }));
+  } else if (rows.length === 0) {
+    writeLine(io.stdout, 'No plugins are installed.');
+  } else {
+    const width = Math.max(...rows.map((row) => row.id.length));
+    for (const row of rows) {
+      const origin = row.origin === 'built-in' ? '' : `  [${row.origin}]`;
+      writeLine(io.stdout, `${row.kind.padEnd(6)}  ${row.id.padEnd(width)}  ${row.description}${origin}`);
+      for (const line of optionLines(row.options)) writeLine(io.stdout, `${' '.repeat(width + 10)}${line}`);
+    }
+  }
+  return ExitCode.Ok;
 }
 
 /** One line per option: `name  type = default  description`. */

@@ -14,12 +14,12 @@ import {
   type LoadedConfig,
   type PolicyDecision,
 } from '@memshed/config';
-import type { Command } from 'commander';
 import { ExitCode } from '../exit-codes';
 import { writeLine, type CliIo } from '../io';
 import { reportConfigError } from './validate';
 
-interface RunOptions {
+/** Options of `memshed run`, as commander parses them. */
+export interface RunOptions {
   config?: string;
   dryRun?: boolean;
   safe?: boolean;
@@ -37,30 +37,7 @@ const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
  * policies and logs each decision until SIGINT or SIGTERM; then stops the policies, gives running
  * actions `--grace` to finish, cancels the rest through their signal, stops the sources and exits 0.
  */
-export function registerRun(program: Command, io: CliIo, setExit: (code: ExitCode) => void): void {
-  program
-    .command('run')
-    .description(
-      'watch pressure and apply the policies of a config, logging each decision, until SIGINT/SIGTERM',
-    )
-    .option(
-      '-c, --config <file>',
-      'the config file; default: .memshedrc*, memshed.config.* or package.json "memshed", from here up',
-    )
-    .option('--dry-run', 'actions only report what they would do')
-    .option('--safe', 'only JSON and YAML configs and built-in plugins: run no code from the config')
-    .option('--json', 'one JSON object per line for each decision: {"time","type","policy",...}')
-    .option('--for <duration>', 'stop after this long (e.g. 30s); default: until SIGINT/SIGTERM')
-    .option(
-      '--grace <duration>',
-      'on stop, how long running actions may finish before they are cancelled',
-      '5s',
-    )
-    .option('-v, --verbose', 'log what sources and actions do, to stderr')
-    .action(async (options: RunOptions) => setExit(await run(options, io)));
-}
-
-async function run(options: RunOptions, io: CliIo): Promise<ExitCode> {
+export async function run(options: RunOptions, io: CliIo): Promise<ExitCode> {
   const duration = options.for === undefined ? undefined : parseDuration(options.for);
   const grace = parseDuration(options.grace);
   let loaded: LoadedConfig;

@@ -1,6 +1,9 @@
 import type { PressureState } from '@memshed/core';
 import type { SampleGroup, SimulationRecord } from '@memshed/source-vmscan-sim';
 
+/** The default pace on a terminal, in simulated seconds per second: a 10-minute scenario plays in 30 seconds. */
+export const TERMINAL_SPEED = 20;
+
 const MIB = 1024 * 1024;
 const BAR_WIDTH = 28;
 

@@ -7,14 +7,14 @@ import {
   renderPlotSvg,
   type SimulationRecord,
 } from '@memshed/source-vmscan-sim';
-import type { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { ExitCode } from '../exit-codes';
 import { writeLine, type CliIo } from '../io';
-import { SimulateTimeline } from './simulate-timeline';
+import { SimulateTimeline, TERMINAL_SPEED } from './simulate-timeline';
 
-interface SimulateOptions {
+/** Options of `memshed simulate`, as commander parses them. */
+export interface SimulateOptions {
   seed?: string;
   json?: boolean;
   plot?: string;
@@ -25,35 +25,9 @@ interface SimulateOptions {
 
 /** Model time advanced per pacing step, in wall milliseconds. */
 const PACING_STEP_MS = 50;
-/** The default pace on a terminal: a 10-minute scenario plays in 30 seconds. */
-const TERMINAL_SPEED = 20;
 
-/**
- * `memshed simulate [SCENARIO|FILE] [--seed N] [--json] [--plot FILE.svg|FILE.html] [--speed X]`:
- * runs a scenario on the simulated machine (the real engine and monitor, in virtual time) and
- * rehearses its policies, printing a timeline, JSON lines, and a plot.
- */
-export function registerSimulate(program: Command, io: CliIo, setExit: (code: ExitCode) => void): void {
-  program
-    .command('simulate')
-    .description('run a scenario on a simulated machine and rehearse its shedding policies, with a plot')
-    .argument('[scenario]', 'a built-in scenario or a YAML/JSON scenario file', 'ramp')
-    .option('--seed <n>', "the random seed (default: the scenario's); same seed, same run")
-    .option('--json', 'one JSON object per line: start, sample, state, action, oom, restart, phase, end')
-    .option('--plot <file>', 'write a plot: FILE.svg, or FILE.html (the plot and a table of what happened)')
-    .option(
-      '--speed <x>',
-      `simulated seconds per second, or 'max' (default: ${TERMINAL_SPEED} on a terminal, max otherwise)`,
-    )
-    .option('--duration <d>', "how long to simulate, e.g. 2m (default: the scenario's)")
-    .option('--no-policies', "do not run the scenario's policies: see what happens without shedding")
-    .addHelpText('after', () => `\nBuilt-in scenarios:\n${describeBuiltins()}\n`)
-    .action(async (scenario: string, options: SimulateOptions) =>
-      setExit(await simulate(scenario, options, io)),
-    );
-}
-
-function describeBuiltins(): string {
+/** The built-in scenarios, one line each: name and description (the help text of `simulate`). */
+export function describeBuiltins(): string {
   return builtinScenarioNames()
     .map((name) => {
       let description = '';
@@ -67,7 +41,12 @@ function describeBuiltins(): string {
     .join('\n');
 }
 
-async function simulate(reference: string, options: SimulateOptions, io: CliIo): Promise<ExitCode> {
+/**
+ * `memshed simulate [SCENARIO|FILE] [--seed N] [--json] [--plot FILE.svg|FILE.html] [--speed X]`:
+ * runs a scenario on the simulated machine (the real engine and monitor, in virtual time) and
+ * rehearses its policies, printing a timeline, JSON lines, and a plot.
+ */
+export async function simulate(reference: string, options: SimulateOptions, io: CliIo): Promise<ExitCode> {
   const seed = parseSeed(options.seed);
   const speed = parseSpeed(options.speed, io.isTTY && !options.json);
   const plot = options.plot === undefined ? undefined : plotFormat(options.plot);

@@ -1,39 +1,34 @@
 import { formatDuration } from '@memshed/core';
 import { ConfigError, loadConfig, type ConfigIssue, type LoadedConfig } from '@memshed/config';
-import type { Command } from 'commander';
 import { ExitCode } from '../exit-codes';
 import { writeLine, type CliIo } from '../io';
 
-interface ValidateOptions {
+/** Options of `memshed validate`. */
+export interface ValidateOptions {
   safe?: boolean;
   json?: boolean;
 }
 
 /** `memshed validate [FILE] [--safe] [--json]`: checks a config without starting anything. */
-export function registerValidate(program: Command, io: CliIo, setExit: (code: ExitCode) => void): void {
-  program
-    .command('validate')
-    .description('check a config (the one found from here, or FILE): exit 0 when valid, 2 with every problem')
-    .argument('[file]', 'the config file; default: found like `memshed run` finds it')
-    .option('--safe', 'only JSON and YAML configs and built-in plugins: run no code from the config')
-    .option('--json', 'print one JSON document: {"valid", "file", ...} or {"valid": false, "issues": [...]}')
-    .action(async (file: string | undefined, options: ValidateOptions) => {
-      let loaded: LoadedConfig;
-      try {
-        loaded = await loadConfig({
-          ...(file === undefined ? {} : { config: file }),
-          safe: options.safe ?? false,
-        });
-      } catch (error) {
-        if (!ConfigError.isConfigError(error)) throw error;
-        reportConfigError(error, io, options.json ?? false);
-        setExit(ExitCode.Usage);
-        return;
-      }
-      if (options.json) writeLine(io.stdout, JSON.stringify({ valid: true, ...summarize(loaded) }));
-      else printSummary(io, loaded);
-      setExit(ExitCode.Ok);
+export async function validate(
+  file: string | undefined,
+  options: ValidateOptions,
+  io: CliIo,
+): Promise<ExitCode> {
+  let loaded: LoadedConfig;
+  try {
+    loaded = await loadConfig({
+      ...(file === undefined ? {} : { config: file }),
+      safe: options.safe ?? false,
     });
+  } catch (error) {
+    if (!ConfigError.isConfigError(error)) throw error;
+    reportConfigError(error, io, options.json ?? false);
+    return ExitCode.Usage;
+  }
+  if (options.json) writeLine(io.stdout, JSON.stringify({ valid: true, ...summarize(loaded) }));
+  else printSummary(io, loaded);
+  return ExitCode.Ok;
 }
 
 /**

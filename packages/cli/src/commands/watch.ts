@@ -7,14 +7,14 @@ import {
   validateOptions,
   type SourceSpec,
 } from '@memshed/core';
-import { Option, type Command } from 'commander';
 import { builtinModules, loadBuiltinPlugins } from '../builtin-plugins';
 import { ExitCode } from '../exit-codes';
 import { eventToJson, eventToText } from '../format';
 import { writeLine, type CliIo } from '../io';
 import { defaultSourceId, diagnoseSources } from './doctor';
 
-interface WatchOptions {
+/** Options of `memshed watch`, as commander parses them. */
+export interface WatchOptions {
   source: string[];
   cgroup?: string;
   json?: boolean;
@@ -24,27 +24,7 @@ interface WatchOptions {
 }
 
 /** `memshed watch [--source ID]... [--cgroup PATH] [--json]`: live pressure events. */
-export function registerWatch(program: Command, io: CliIo, setExit: (code: ExitCode) => void): void {
-  program
-    .command('watch')
-    .description('print pressure events live, from the best source here or the ones named')
-    .addOption(
-      new Option('-s, --source <id>', 'a source to watch (repeatable); default: the best available')
-        .argParser((value: string, previous: string[]) => [...previous, value])
-        .default([]),
-    )
-    .option(
-      '--cgroup <path>',
-      "the cgroup to watch, for sources that take one ('self' or a path below the mount)",
-    )
-    .option('--json', 'one JSON object per line: {"time","level","scope","source",...}')
-    .option('--for <duration>', 'stop after this long (e.g. 30s); default: until Ctrl-C')
-    .option('--count <n>', 'stop after this many events')
-    .option('-v, --verbose', 'log what sources do, to stderr')
-    .action(async (options: WatchOptions) => setExit(await watch(options, io)));
-}
-
-async function watch(options: WatchOptions, io: CliIo): Promise<ExitCode> {
+export async function watch(options: WatchOptions, io: CliIo): Promise<ExitCode> {
   const duration = options.for === undefined ? undefined : parseDuration(options.for);
   const count = options.count === undefined ? undefined : Number(options.count);
   if (count !== undefined && !(Number.isInteger(count) && count > 0)) {
