@@ -1,23 +1,10 @@
-import { spawnSync } from 'node:child_process';
-import path from 'node:path';
+import { runBuiltNode } from './support/run-built-node';
 
 // These run the built packages (npm test builds first) in a child process, because "nothing keeps
 // the process alive" can only be observed from outside.
-const root = path.resolve(__dirname, '../..');
-
-function runNode(script: string) {
-  const started = Date.now();
-  const result = spawnSync(process.execPath, ['-e', script], {
-    cwd: root,
-    encoding: 'utf8',
-    timeout: 20_000,
-  });
-  return { ...result, ms: Date.now() - started };
-}
-
 describe('memshed process lifecycle', () => {
   it('never keeps the process alive by itself, even with a long recovery timer pending', () => {
-    const result = runNode(`
+    const result = runBuiltNode(`
       const { createMemshed } = require('@memshed/core');
       const { FakeSource } = require('@memshed/core/testing');
       (async () => {
@@ -35,7 +22,7 @@ describe('memshed process lifecycle', () => {
   });
 
   it('releases every handle on stop()', () => {
-    const result = runNode(`
+    const result = runBuiltNode(`
       const { createMemshed } = require('@memshed/core');
       const { FakeSource } = require('@memshed/core/testing');
       const handles = () => process._getActiveHandles().length;

@@ -1,8 +1,8 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { REPO_ROOT, runBuiltNode } from './support/run-built-node';
 
 // memshed's start-up path loads inversify, zod and yaml as one file each
 // (scripts/bundle-vendored.mjs), not as the 245, 95 and 72 module files of the packages, and only
@@ -11,7 +11,7 @@ import path from 'node:path';
 // built packages (npm test builds first) in a fresh node, the way an application loads them: jest's
 // module registry would hide which files node loads, and unit tests run the sources, where
 // `@memshed/core/inversify` is the inversify package itself.
-const root = path.resolve(__dirname, '../..');
+const root = REPO_ROOT;
 const BUNDLES = [
   'packages/core/dist/inversify.js',
   'packages/options/dist/zod.js',
@@ -32,12 +32,8 @@ const RECORD_RESOLVED = `
 `;
 
 function runNode(script: string) {
-  const result = spawnSync(process.execPath, ['-e', script], {
-    cwd: root,
-    encoding: 'utf8',
-    timeout: 30_000,
-  });
-  if (result.status !== 0) throw new Error(`node exited ${result.status}: ${result.stderr}`);
+  const result = runBuiltNode(script);
+  if (result.status !== 0) throw new Error(`node exited ${result.status ?? result.signal}: ${result.stderr}`);
   return JSON.parse(result.stdout) as Record<string, unknown>;
 }
 
