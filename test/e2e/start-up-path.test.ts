@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { REPO_ROOT, runBuiltNode } from './support/run-built-node';
+import { REPO_ROOT as root, runBuiltNode } from './support/run-built-node';
 
 // memshed's start-up path loads inversify, zod and yaml as one file each
 // (scripts/bundle-vendored.mjs), not as the 245, 95 and 72 module files of the packages, and only
@@ -11,7 +11,6 @@ import { REPO_ROOT, runBuiltNode } from './support/run-built-node';
 // built packages (npm test builds first) in a fresh node, the way an application loads them: jest's
 // module registry would hide which files node loads, and unit tests run the sources, where
 // `@memshed/core/inversify` is the inversify package itself.
-const root = REPO_ROOT;
 const BUNDLES = [
   'packages/core/dist/inversify.js',
   'packages/options/dist/zod.js',
