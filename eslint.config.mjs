@@ -28,6 +28,13 @@ const VENDORED = {
   },
 };
 
+/** The modules that do the vendoring: the only ones that may import those packages themselves. */
+const VENDORING_MODULES = [
+  'packages/core/src/inversify.ts',
+  'packages/options/src/zod.ts',
+  'packages/options/src/yaml.ts',
+];
+
 export default tseslint.config(
   {
     ignores: ['**/node_modules/**', '**/dist/**', '**/build/**', 'coverage/**', '**/*.d.ts'],
@@ -63,11 +70,7 @@ export default tseslint.config(
     // inversify, zod and yaml reach memshed's packages only through their one-file builds
     // (scripts/bundle-vendored.mjs): importing them directly would load the slow second copy.
     files: ['packages/*/src/**/*.ts'],
-    ignores: [
-      'packages/core/src/inversify.ts',
-      'packages/options/src/zod.ts',
-      'packages/options/src/yaml.ts',
-    ],
+    ignores: VENDORING_MODULES,
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
@@ -81,9 +84,7 @@ export default tseslint.config(
     // rule's options above for the files it matches, so it repeats the others.)
     files: ['packages/*/src/**/*.ts'],
     ignores: [
-      'packages/core/src/inversify.ts',
-      'packages/options/src/zod.ts',
-      'packages/options/src/yaml.ts',
+      ...VENDORING_MODULES,
       'packages/core/src/rx.ts',
       'packages/*/src/**/*.test.ts',
       'packages/*/src/testing/**',
