@@ -1,11 +1,11 @@
 #!/usr/bin/env node
-// Footprint (issue 10): RSS and start-up time of a process running memshed core + one source
-// (cgroup-v1) + one action (gc), against a bare node process. Target: under 10 MB and 150 ms extra.
-// Beside it, in the same rounds: a service configured by a file (examples/express-app's
-// .memshedrc.yaml, memshed's default policy, through @memshed/config); the core + cgroup-v1 + gc
-// process bundled into one file with esbuild (the floor for what packaging can save); and the
-// same memshed start in a process that has loaded express first (memshed's cost in an
-// application, where node's loader and compiler have warmed up already).
+// Footprint: RSS and start-up time that memshed core + one source (cgroup-v1) + one action (gc)
+// add to an application. The targets (docs/benchmarks.md) are defined against the same
+// application without memshed, one that has loaded its web framework (express here): at most 8 MB
+// RSS and 150 ms start-up extra. In the same rounds, for transparency: the same memshed start in a
+// bare node process; a service configured by a file (examples/express-app's .memshedrc.yaml,
+// memshed's default policy, through @memshed/config); and the core + cgroup-v1 + gc process
+// bundled into one file with esbuild (the floor for what packaging can save).
 //
 // Each sample is a fresh process (test/bench/support/footprint-child.js), one of each variant per
 // round in turn; start-up time is measured from spawn to the child's first line on stdout (node's own
@@ -33,8 +33,9 @@ const support = require('./support/kernel-support');
 
 const RUNS = Number(support.argument('--runs', 15));
 const CHILD = path.join(__dirname, 'support/footprint-child.js');
+/** memshed's extra over the express app without it, at most. */
 const TARGET_MS = 150;
-const TARGET_BYTES = 10e6;
+const TARGET_BYTES = 8e6;
 
 /** Spawns one child; resolves with its report plus `ms`, spawn to first stdout line. */
 function sampleOnce(variant, nodeFlags = [], childFile = CHILD) {
@@ -311,14 +312,20 @@ async function main() {
   console.log('|---|---|---|---|---|---|---|---|---|---|');
   console.log(row('bare node', 'bare'));
   console.log(row('memshed core + cgroup-v1 + gc', 'memshed'));
-  console.log(extraRow(`**extra** (target < ${TARGET_MS} ms, < ${TARGET_BYTES / 1e6} MB)`, 'memshed'));
+  console.log(extraRow('extra over bare node', 'memshed'));
   console.log(row("a service configured by express-app's .memshedrc.yaml", 'service'));
   console.log(extraRow('extra', 'service'));
   console.log(row('core + cgroup-v1 + gc bundled into one file (esbuild)', 'singleFile'));
   console.log(extraRow('extra', 'singleFile'));
   console.log(row('an express app (express loaded, an app made)', 'express'));
   console.log(row('the express app + memshed core + cgroup-v1 + gc', 'expressMemshed'));
-  console.log(extraRow("memshed's extra in the express app", 'expressMemshed', 'express'));
+  console.log(
+    extraRow(
+      `**memshed's extra in the express app** (target <= ${TARGET_MS} ms, <= ${TARGET_BYTES / 1e6} MB)`,
+      'expressMemshed',
+      'express',
+    ),
+  );
   const extraMs = extra((s) => s.ms);
   const extraRss = extra((s) => s.rss);
   // Paired: each memshed run minus the bare run just before it, so that a slow spell of the
@@ -376,20 +383,18 @@ async function main() {
     );
   }
   const verdict = (met) => (met ? 'met' : 'MISSED');
-  console.log(
-    `\nfootprint: start-up ${verdict(extraMs < TARGET_MS)} (${ms(extraMs)} extra, target < ${TARGET_MS} ms); ` +
-      `RSS ${verdict(extraRss < TARGET_BYTES)} (${mb(extraRss)} extra, target < ${TARGET_BYTES / 1e6} MB)`,
-  );
-  // For the team's decision on the target's baseline (docs/benchmarks.md): the same numbers with
-  // an express app as the baseline. Printed, not judged: the target is defined against bare node.
   const inApp = extraOf('expressMemshed', 'express');
   const appMs = inApp((s) => s.ms);
   const appRss = inApp((s) => s.rss);
   console.log(
-    `(in the express app: ${ms(appMs)} and ${mb(appRss)} extra, ` +
-      `${appMs < TARGET_MS && appRss < TARGET_BYTES ? 'under' : 'not under'} the same numbers)`,
+    `\nfootprint in the express app: start-up ${verdict(appMs <= TARGET_MS)} (${ms(appMs)} extra, ` +
+      `target <= ${TARGET_MS} ms); RSS ${verdict(appRss <= TARGET_BYTES)} (${mb(appRss)} extra, ` +
+      `target <= ${TARGET_BYTES / 1e6} MB)`,
   );
-  if (extraMs >= TARGET_MS || extraRss >= TARGET_BYTES) process.exitCode = 1;
+  // Printed, not judged: over a bare node process that loads nothing else, node's own loader and
+  // optimizing compiler warm up on memshed's files (docs/benchmarks.md has why).
+  console.log(`(over bare node: ${ms(extraMs)} and ${mb(extraRss)} extra)`);
+  if (appMs > TARGET_MS || appRss > TARGET_BYTES) process.exitCode = 1;
 }
 
 main().catch((error) => {

@@ -2,16 +2,15 @@
  * The gc action against the kernel (KERNEL.md, "Returning memory to the kernel from Node"): a
  * process holding a 256 MiB cache of 64 KiB entries inside a 1G memory cgroup purges it through
  * cache-purge + gc, and the cgroup's memory.usage_in_bytes must fall by at least 80% of the cache
- * within 100 ms of the start of the purge. Buffers (off-heap: one collection with synchronous
- * sweeping hands the stores to glibc, malloc_trim returns them with a few large madvise calls)
- * meet it. JS strings (V8 heap: the collection sweeps and unmaps the emptied pages itself) do not
- * on this VM: the kernel's work of unmapping V8's ~1,360 separate 256 KiB pages alone takes
- * 70-150 ms here (docs/actions/gc.md), so the test bounds it (HEAP_BOUND_MS), prints whether the
- * 100 ms budget was met, and issue 6 tracks it.
+ * within the budget of its kind, from the start of the purge (docs/actions/gc.md, "Budgets"):
+ * - Buffers, 100 ms: off-heap, one collection with synchronous sweeping hands the stores to glibc,
+ *   and malloc_trim returns them with a few large madvise calls.
+ * - JS strings, 200 ms: V8's own heap, which the collection sweeps and unmaps one page at a time,
+ *   so the kernel's work grows with the number of pages (the measurements are in gc.md).
  *
  * The usage is watched from outside the cgroup (support/usage-watch.ts: a poller process, a read every ~0.2 ms
  * stamped with CLOCK_MONOTONIC), because the process cannot sample itself while its synchronous
- * collection is returning the memory. Each kind runs RUNS times: the median must meet the 100 ms
+ * collection is returning the memory. Each kind runs RUNS times: the median must meet the kind's
  * budget and every run a bound for a loaded CI machine; all runs are printed, with what the
  * process's own JavaScript thread saw.
  *
@@ -36,16 +35,16 @@ const CHILD = path.join(__dirname, 'action-gc-release.child.ts');
 const RUNS = 3;
 const ADDON_DIR = path.join(__dirname, '../../packages/native/build/Release');
 const CACHE_MIB = 256;
-/** The issue's budget, from the start of the purge to the usage down by 80% of the cache. */
-const BUDGET_MS = 100;
 /**
- * What every run must meet: the budget holds for the median; a single run on a loaded CI machine
- * (other processes competing for the 2 vCPUs) was measured up to 1.5x slower. A run past this
- * bound is a regression, not noise.
+ * The budgets, from the start of the purge to the usage down by 80% of the cache, asserted on the
+ * median of the runs; and the bound every single run must meet, because one run on a loaded CI
+ * machine (other processes competing for the 2 vCPUs) can be up to twice as slow without a
+ * regression.
  */
-const RUN_BOUND_MS = 250;
-/** What a JS-heap release must meet in every run: measured 85-160 ms idle, up to 310 ms loaded. */
-const HEAP_BOUND_MS = 400;
+const BUFFER_BUDGET_MS = 100;
+const BUFFER_RUN_BOUND_MS = 250;
+const HEAP_BUDGET_MS = 200;
+const HEAP_RUN_BOUND_MS = 400;
 
 interface Release {
   kind: string;
@@ -130,20 +129,15 @@ function report(result: Release): string {
 
 /**
  * Prints the runs, asserts what every run must show and that each is within `bound`, and asserts
- * the budget on their median when `budget` says so (else prints whether it was met).
+ * `budget` on their median.
  */
-function expectReleased(
-  kind: string,
-  results: Release[],
-  bound: number,
-  budget: 'asserted' | 'printed',
-): void {
+function expectReleased(kind: string, results: Release[], budget: number, bound: number): void {
   for (const result of results) console.log(report(result));
   const times = results.map((r) => r.externalMs);
   const middle = times.every((t) => t !== null) ? median(times as number[]) : null;
-  const met = middle !== null && middle <= BUDGET_MS;
+  const met = middle !== null && middle <= budget;
   console.log(
-    `${kind} release, usage down by 80% of the cache: ${times.map((t) => (t === null ? 'never' : `${t.toFixed(1)} ms`)).join(', ')}; median ${middle === null ? 'n/a' : `${middle.toFixed(1)} ms`}: the ${BUDGET_MS} ms budget was ${met ? 'met' : 'MISSED'}${budget === 'printed' ? ' (printed, not asserted: see the header)' : ''}`,
+    `${kind} release, usage down by 80% of the cache: ${times.map((t) => (t === null ? 'never' : `${t.toFixed(1)} ms`)).join(', ')}; median ${middle === null ? 'n/a' : `${middle.toFixed(1)} ms`}: the ${budget} ms budget was ${met ? 'met' : 'MISSED'}`,
   );
   for (const result of results) {
     expect(result.steps.map((s) => [s.action, s.status])).toEqual([
@@ -154,17 +148,18 @@ function expectReleased(
     expect(result.externalMs).not.toBeNull();
     expect(result.externalMs!).toBeLessThanOrEqual(bound);
   }
-  if (budget === 'asserted') expect(middle!).toBeLessThanOrEqual(BUDGET_MS);
+  expect(middle).not.toBeNull();
+  expect(middle!).toBeLessThanOrEqual(budget);
 }
 
 describeKernel('cache-purge + gc in a real memory cgroup', () => {
-  it(`gives a 256 MiB Buffer cache back to the kernel within ${BUDGET_MS} ms`, async () => {
-    expectReleased('buffer', await releases('buffer'), RUN_BOUND_MS, 'asserted');
+  it(`gives a 256 MiB Buffer cache back to the kernel within ${BUFFER_BUDGET_MS} ms`, async () => {
+    expectReleased('buffer', await releases('buffer'), BUFFER_BUDGET_MS, BUFFER_RUN_BOUND_MS);
   }, 120_000);
 
-  it(`gives a 256 MiB JS-heap (string) cache back to the kernel (budget ${BUDGET_MS} ms printed, ${HEAP_BOUND_MS} ms asserted)`, async () => {
+  it(`gives a 256 MiB JS-heap (string) cache back to the kernel within ${HEAP_BUDGET_MS} ms`, async () => {
     const results = await releases('heap');
-    expectReleased('heap', results, HEAP_BOUND_MS, 'printed');
+    expectReleased('heap', results, HEAP_BUDGET_MS, HEAP_RUN_BOUND_MS);
     // The collection itself freed it: synchronous sweeping, and the whole cache gone from V8.
     for (const result of results) {
       const gc = result.steps[1].details as {
