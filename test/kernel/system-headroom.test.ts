@@ -8,7 +8,8 @@ import { closeSync, openSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { createMemshed, type PressureEvent } from '@memshed/core';
 import { nativeAvailability, watchEventfd, type NativeWatcher } from '@memshed/native';
-import { CgroupV1Reader, SystemSource, systemSourceOptionsSchema } from '@memshed/source-system';
+import { CgroupV1Memory } from '@memshed/cgroupfs';
+import { SystemSource, systemSourceOptionsSchema } from '@memshed/source-system';
 import { startLoopbackLoad } from '../e2e/support/system-loopback-load';
 import {
   MiB,
@@ -66,7 +67,7 @@ describeKernel('system source on real cgroup v1 memory cgroups', () => {
       try {
         expect(memshed.sources[0].state).toBe('running');
         expect(source.containerMode).toBe('eventfd');
-        const reads = jest.spyOn(CgroupV1Reader.prototype, 'sample');
+        const reads = jest.spyOn(CgroupV1Memory.prototype, 'sample');
         await new Promise((resolve) => setTimeout(resolve, 1000));
         expect(reads).not.toHaveBeenCalled(); // nothing polls below the thresholds
         reads.mockRestore();
