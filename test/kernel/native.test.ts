@@ -246,7 +246,7 @@ describeNative('watchPriority', () => {
 
 describeNative('mallocTrim', () => {
   it('hands memory of freed small Buffers back to the kernel (glibc)', () => {
-    // KERNEL.md: 64 KiB Buffers are below glibc's mmap threshold; once V8 freed them (two GCs),
+    // 64 KiB Buffers are below glibc's mmap threshold; once V8 freed them (two GCs),
     // RSS only falls after malloc_trim(0). Measured in a child so this process's heap is not involved.
     const script = `
       const n = require(${JSON.stringify(ADDON)});

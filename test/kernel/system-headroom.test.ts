@@ -1,14 +1,13 @@
 /**
  * The system source against real cgroup v1 memory cgroups: usage thresholds armed through eventfds
- * and fired by the kernel, and the early warning it gives a Buffer-growing service (KERNEL.md: the
- * kernel's own vmpressure events come ~150 ms before the OOM kill) measured against the kernel's
- * first vmpressure event on the same cgroup.
+ * and fired by the kernel, and the early warning it gives a Buffer-growing service (whose first
+ * vmpressure events come only shortly before the OOM kill: docs/sources/system.md) measured
+ * against the kernel's first vmpressure event on the same cgroup.
  */
-import { closeSync, openSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { createMemshed, type PressureEvent } from '@memshed/core';
 import { nativeAvailability, watchEventfd, type NativeWatcher } from '@memshed/native';
-import { CgroupV1Memory } from '@memshed/cgroupfs';
+import { CgroupV1Memory, registerCgroupEvent } from '@memshed/cgroupfs';
 import { SystemSource, systemSourceOptionsSchema } from '@memshed/source-system';
 import { startLoopbackLoad } from '../e2e/support/system-loopback-load';
 import {
@@ -41,17 +40,15 @@ function listenVmpressure(cgroup: TestCgroup, level: 'low' | 'medium' | 'critica
     level,
     count: 0,
   };
-  const watcher = watchEventfd((count) => {
-    record.first ??= Date.now();
-    record.count += count;
-  });
-  const pressureFd = openSync(path.join(cgroup.path, 'memory.pressure_level'), 'r');
-  try {
-    writeFileSync(path.join(cgroup.path, 'cgroup.event_control'), `${watcher.fd} ${pressureFd} ${level}`);
-  } finally {
-    closeSync(pressureFd);
-  }
-  record.watcher = watcher;
+  record.watcher = registerCgroupEvent(
+    cgroup.path,
+    { kind: 'pressure', level, mode: 'default' },
+    watchEventfd,
+    (count) => {
+      record.first ??= Date.now();
+      record.count += count;
+    },
+  );
   return record;
 }
 
