@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
   CgroupfsError,
+  errnoKind,
   eventArgument,
   registerCgroupEvent,
   type CgroupEvent,
@@ -52,6 +53,7 @@ interface Registration {
 const OOM_BIT = 1 << 3;
 const USAGE_BIT = 1 << 4;
 const LEVEL_BITS = 0b111;
+
 /**
  * The cgroup v1 `memory.pressure_level` source: the kernel's own vmpressure levels for one memory
  * cgroup, delivered through eventfds registered on `cgroup.event_control`.
@@ -210,7 +212,18 @@ export class CgroupV1Source implements PressureSource {
           event.kind,
         );
       }
-      throw MemshedError.from(error, 'unavailable', 'Could not create an eventfd');
+      // @memshed/native's errors carry an errno name (or ADDON_UNAVAILABLE) and a fix.
+      const { code, fix } = error as { code?: string; fix?: string };
+      const kind = errnoKind(code);
+      throw MemshedError.from(
+        error,
+        kind === 'internal' ? 'unavailable' : kind,
+        'Could not create an eventfd',
+        {
+          fix,
+          context: { source: this.id, code },
+        },
+      );
     }
     this.entries.push(entry);
   }
