@@ -37,6 +37,7 @@ export class ContainerWatch {
     this.gate = new LevelGate(node, sink.scheduler, repeat);
   }
 
+  /** Reads the container once, arms the v1 thresholds or the v2 memory.events watch, judges, polls if it must. */
   start(): void {
     const sample = this.reader.sample();
     if (this.reader instanceof CgroupV1Memory && this.options.notify === 'auto') {
@@ -62,6 +63,7 @@ export class ContainerWatch {
       this.timer = interval(this.options.interval, this.sink.scheduler).subscribe(() => this.evaluate());
   }
 
+  /** Releases the timer, every eventfd registration and the file watch. Idempotent. */
   stop(): void {
     this.stopped = true;
     this.timer?.unsubscribe();

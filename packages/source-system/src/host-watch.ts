@@ -23,11 +23,13 @@ export class HostWatch {
     this.gate = new LevelGate(node, sink.scheduler, repeat);
   }
 
+  /** Reads the machine now, then every `interval`. */
   start(): void {
     this.read();
     this.timer = interval(this.options.interval, this.sink.scheduler).subscribe(() => this.read());
   }
 
+  /** Stops reading; a pending read (sysctl) is ignored when it settles. */
   stop(): void {
     this.stopped = true;
     this.timer?.unsubscribe();
