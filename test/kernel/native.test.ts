@@ -6,8 +6,8 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { MemshedError } from '@memshed/core';
 import {
+  NativeError,
   mallocTrim,
   nativeAvailability,
   watchEventfd,
@@ -144,24 +144,21 @@ describeNative('watchEventfd', () => {
 });
 
 describeNative('watchPriority', () => {
-  it('throws MemshedErrors carrying the errno name: ENOENT, EINVAL, EBUSY-free re-arm', () => {
+  it('throws NativeErrors carrying the errno name: ENOENT, EINVAL, EBUSY-free re-arm', () => {
     const missing = capture(() =>
       watchPriority('/proc/pressure/no-such-file', 'some 1 2000000', () => undefined),
     );
-    expect(missing).toMatchObject({ kind: 'unavailable', context: { code: 'ENOENT', syscall: 'open' } });
+    expect(missing).toMatchObject({ code: 'ENOENT', syscall: 'open' });
     expect(missing.message).toContain('ENOENT');
 
     const invalid = capture(() => watchPriority(PSI_MEMORY, 'sometimes 1 2', () => undefined));
-    expect(invalid).toMatchObject({
-      kind: 'invalid-argument',
-      context: { code: 'EINVAL', syscall: 'write' },
-    });
+    expect(invalid).toMatchObject({ code: 'EINVAL', syscall: 'write' });
     expect(invalid.fix).toMatch(/some\|full/);
   });
 
   it('fails with EACCES for a file the process may not write (run as nobody)', () => {
     // Root bypasses file modes, so the unprivileged case runs in a child as uid 65534. The kind
-    // mapping (EACCES -> permission) is unit-tested in packages/native.
+    // callers give it (EACCES -> permission) is unit-tested in packages/cgroupfs (errnoKind).
     const file = path.join(os.tmpdir(), `memshed-eacces-${process.pid}`);
     fs.writeFileSync(file, '', { mode: 0o600 });
     try {
@@ -249,7 +246,7 @@ describeNative('watchPriority', () => {
 
 describeNative('mallocTrim', () => {
   it('hands memory of freed small Buffers back to the kernel (glibc)', () => {
-    // KERNEL.md: 64 KiB Buffers are below glibc's mmap threshold; once V8 freed them (two GCs),
+    // 64 KiB Buffers are below glibc's mmap threshold; once V8 freed them (two GCs),
     // RSS only falls after malloc_trim(0). Measured in a child so this process's heap is not involved.
     const script = `
       const n = require(${JSON.stringify(ADDON)});
@@ -285,12 +282,12 @@ describeNative('mallocTrim', () => {
   });
 });
 
-function capture(fn: () => unknown): MemshedError {
+function capture(fn: () => unknown): NativeError {
   try {
     fn();
   } catch (error) {
-    if (MemshedError.is(error)) return error;
+    if (error instanceof NativeError) return error;
     throw error;
   }
-  throw new Error('expected a MemshedError');
+  throw new Error('expected a NativeError');
 }
