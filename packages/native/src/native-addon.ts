@@ -23,8 +23,12 @@ export interface RawNativeWatcher {
 /** Whether the addon can be used here, and if not why and what to do. */
 export type NativeAvailability = { available: true } | { available: false; reason: string; hint: string };
 
-/** Where node-gyp puts the addon, relative to both src/ (tests) and dist/ (built package). */
-export const ADDON_PATH = path.join(__dirname, '..', 'build', 'Release', 'memshed_native.node');
+/**
+ * The package's root, relative to both src/ (tests) and dist/ (built package): node-gyp-build looks
+ * for a local compile in build/Release first, then for a prebuilt addon in
+ * prebuilds/<platform>-<arch>/ (shipped for linux-x64 and linux-arm64 with glibc).
+ */
+export const PACKAGE_ROOT = path.join(__dirname, '..');
 
 /**
  * Loads the addon once, on first use, and remembers why it could not (so importing
@@ -77,8 +81,8 @@ export class AddonLoader {
           available: false,
           reason: `the @memshed/native addon is not built or does not load (${detail})`,
           hint:
-            'rebuild it with `npm rebuild @memshed/native` (needs python3, make, a C++17 compiler and the ' +
-            'Node headers; node-gyp uses /usr/include/node when present)',
+            'prebuilt addons ship for linux-x64 and linux-arm64 with glibc; elsewhere (e.g. musl/Alpine) compile ' +
+            'it: install python3, make and a C++17 compiler, then `npm rebuild @memshed/native`',
         },
       };
     }
@@ -86,10 +90,14 @@ export class AddonLoader {
   }
 }
 
-/** The process-wide loader of build/Release/memshed_native.node. */
-// A .node file can only be loaded with require(); loading lazily keeps the import side-effect free.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-export const addonLoader = new AddonLoader(() => require(ADDON_PATH));
+/** The process-wide loader of the addon: a local build, else the prebuilt one for this platform. */
+// A .node file can only be loaded with require(), and node-gyp-build is required here rather than
+// imported so that importing `@memshed/native` stays side-effect free and never throws.
+export const addonLoader = new AddonLoader(() => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const load = require('node-gyp-build') as (root: string) => unknown;
+  return load(PACKAGE_ROOT);
+});
 
 /**
  * A failure of @memshed/native: a plain Error whose `code` is the errno name of the failed system
