@@ -26,6 +26,15 @@ const PSI_MEMORY = '/proc/pressure/memory';
 
 afterAll(() => removeAllTestCgroups());
 
+/** Whether every directory above `file` lets any user through, and `file` lets any user run it. */
+function openToAll(file: string): boolean {
+  for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
+    if ((fs.statSync(dir).mode & 0o001) === 0) return false;
+    if (dir === path.dirname(dir)) break;
+  }
+  return (fs.statSync(file).mode & 0o001) !== 0;
+}
+
 function openFds(): number {
   return fs.readdirSync('/proc/self/fd').length;
 }
@@ -159,16 +168,31 @@ describeNative('watchPriority', () => {
   it('fails with EACCES for a file the process may not write (run as nobody)', () => {
     // Root bypasses file modes, so the unprivileged case runs in a child as uid 65534. The kind
     // callers give it (EACCES -> permission) is unit-tested in packages/cgroupfs (errnoKind).
-    const file = path.join(os.tmpdir(), `memshed-eacces-${process.pid}`);
+    // The child must not depend on where the checkout is (a root user's clone under /root, mode
+    // 700, is closed to nobody): the addon, and node itself when its directory is closed too, are
+    // copied into a directory nobody can enter, which is also the child's working directory.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'memshed-nobody-'));
+    fs.chmodSync(dir, 0o755);
+    const file = path.join(dir, 'not-writable');
     fs.writeFileSync(file, '', { mode: 0o600 });
     try {
+      const addon = path.join(dir, 'memshed_native.node');
+      fs.copyFileSync(ADDON, addon);
+      fs.chmodSync(addon, 0o755);
+      const node = openToAll(process.execPath) ? process.execPath : path.join(dir, 'node');
+      if (node !== process.execPath) {
+        fs.copyFileSync(process.execPath, node);
+        fs.chmodSync(node, 0o755);
+      }
       const script = `try { require(process.argv[1]).watchPriority(${JSON.stringify(file)}, 'x', () => {}); }
         catch (e) { console.log(JSON.stringify({ code: e.code, syscall: e.syscall, path: e.path, message: e.message })); }`;
-      const child = spawnSync(process.execPath, ['-e', script, ADDON], {
+      const child = spawnSync(node, ['-e', script, addon], {
+        cwd: dir,
         uid: 65534,
         gid: 65534,
         encoding: 'utf8',
       });
+      expect(child.stderr).toBe('');
       expect(JSON.parse(child.stdout)).toEqual({
         code: 'EACCES',
         syscall: 'open',
@@ -176,7 +200,7 @@ describeNative('watchPriority', () => {
         message: `open ${file}: Permission denied (EACCES)`,
       });
     } finally {
-      fs.unlinkSync(file);
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 
