@@ -36,9 +36,13 @@ export {
   parseScenario,
   validateScenario,
 } from './scenario-loader';
-export { REHEARSAL_ACTIONS, runRehearsalAction } from './rehearsal-actions';
-export type { RehearsalActionId, RehearsalOutcome } from './rehearsal-actions';
-export { RehearsalPolicies } from './rehearsal-policies';
+export {
+  SIMULATED_ACTION_MODULES,
+  SimulatedHooks,
+  scenarioPolicySpecs,
+  simulatedActionFactories,
+  simulatedGcModule,
+} from './simulated-hooks';
 export { Simulation } from './simulation';
 export { STATE_COLORS, formatTime, renderPlotHtml, renderPlotSvg, stateIntervals } from './plot';
 export type { PlotOptions } from './plot';

@@ -8,7 +8,7 @@ let ramp: SimulationRecord[];
 beforeAll(async () => {
   for (const name of ['leak', 'ramp'] as const) {
     const simulation = await Simulation.create({ scenario: name });
-    const records = simulation.run();
+    const records = await simulation.run();
     await simulation.stop();
     if (name === 'leak') leak = records;
     else ramp = records;

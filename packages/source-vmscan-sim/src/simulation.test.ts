@@ -5,7 +5,7 @@ async function run(
   options: { seed?: number; policies?: boolean } = {},
 ): Promise<SimulationRecord[]> {
   const simulation = await Simulation.create({ scenario, ...options });
-  const records = simulation.run();
+  const records = await simulation.run();
   await simulation.stop();
   return records;
 }
@@ -81,7 +81,7 @@ describe(Simulation, () => {
     it('runs a 10-minute ramp in well under a second of CPU', async () => {
       const simulation = await Simulation.create({ scenario: 'ramp' });
       const before = process.cpuUsage();
-      simulation.run();
+      await simulation.run();
       const used = process.cpuUsage(before);
       await simulation.stop();
       const ms = (used.user + used.system) / 1000;
@@ -106,10 +106,10 @@ describe(Simulation, () => {
       const simulation = await Simulation.create({ scenario: 'steady', duration: 5000 });
       const seen: string[] = [];
       simulation.records$.subscribe((r) => seen.push(r.type));
-      simulation.advanceBy(2000);
+      await simulation.advanceBy(2000);
       expect(simulation.time).toBe(2000);
       expect(simulation.done).toBe(false);
-      simulation.advanceBy(10_000);
+      await simulation.advanceBy(10_000);
       expect(simulation.time).toBe(5000);
       expect(simulation.done).toBe(true);
       expect(seen.at(-1)).toBe('end');
