@@ -44,7 +44,9 @@ export {
   simulatedGcModule,
 } from './simulated-hooks';
 export { Simulation } from './simulation';
-export { STATE_COLORS, formatTime, renderPlotHtml, renderPlotSvg, stateIntervals } from './plot';
+export { STATE_COLORS, renderPlotSvg, stateIntervals } from './plot';
+export { renderPlotHtml } from './plot-html';
+export { formatTime } from './svg-elements';
 export type { PlotOptions } from './plot';
 export type { LevelCounts, SampleGroup, SimulationOptions, SimulationRecord } from './simulation';
 

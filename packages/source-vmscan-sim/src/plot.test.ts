@@ -1,5 +1,6 @@
 import { tagNestingProblem } from './testing';
-import { STATE_COLORS, renderPlotHtml, renderPlotSvg, stateIntervals } from './plot';
+import { STATE_COLORS, renderPlotSvg, stateIntervals } from './plot';
+import { renderPlotHtml } from './plot-html';
 import { Simulation, type SimulationRecord } from './simulation';
 
 let leak: SimulationRecord[];
