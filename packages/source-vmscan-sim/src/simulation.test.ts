@@ -85,7 +85,7 @@ describe(Simulation, () => {
       const used = process.cpuUsage(before);
       await simulation.stop();
       const ms = (used.user + used.system) / 1000;
-      // Measured ~150-500 ms here (cold JIT included); the bound leaves room for slow CI machines.
+      // Loose on purpose (CI machines are slow and shared); the figures are in docs/sources/vmscan-sim.md.
       expect(ms).toBeLessThan(2000);
     });
   });
