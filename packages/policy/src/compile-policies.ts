@@ -4,7 +4,6 @@ import {
   contributionProviderId,
   type ActionStep,
   type ContributionProvider,
-  type PressureLevel,
   type SheddingAction,
 } from '@memshed/core';
 import type { Container } from '@memshed/core/inversify';
@@ -25,21 +24,10 @@ export interface PolicyActionSpec {
 
 /**
  * A policy with durations in ms and its actions resolved: what a config file and a simulation
- * scenario both turn their `policies:` into, and what {@link compilePolicies} compiles.
+ * scenario both turn their `policies:` into, and what {@link compilePolicies} compiles. Its
+ * condition and timing are those of the {@link CompiledPolicy} it becomes.
  */
-export interface PolicySpec {
-  /** Unique name. */
-  readonly name: string;
-  /** Run at or above this level... */
-  readonly level: PressureLevel;
-  /** ...held this long (ms). */
-  readonly for: number;
-  /** ...in this scope (its own recovery), or the monitor's state when undefined. */
-  readonly scope?: string;
-  /** Time after a run before the next (ms); undefined: once per episode. */
-  readonly cooldown?: number;
-  /** Dry run for this policy; undefined: the runner's. */
-  readonly dryRun?: boolean;
+export interface PolicySpec extends Omit<CompiledPolicy, 'steps'> {
   /** The chain. */
   readonly do: readonly PolicyActionSpec[];
 }
