@@ -1,6 +1,6 @@
 import { createMemshed } from '@memshed/core';
 import { ManualScheduler } from '@memshed/core/testing';
-import { actionFactoriesOf, attachPolicies } from '@memshed/policy';
+import { actionFactoriesOf, attachPolicies, policySchema } from '@memshed/policy';
 import { validateScenario } from './scenario-loader';
 import {
   SIMULATED_ACTION_MODULES,
@@ -169,6 +169,24 @@ describe(SimulatedHooks, () => {
       await signal('critical');
       expect(web.services.filter((s) => s.running).map((s) => s.name)).toEqual(['api', 'indexer']);
       await stop();
+    });
+  });
+
+  describe('scenarioPolicySpecs', () => {
+    it("checks a policy built in code against the action's own schema, naming the key path", () => {
+      const policy = policySchema.parse({
+        when: { level: 'medium' },
+        do: [{ use: 'gc' }, { use: 'cache-purge', with: { fraction: 2 } }],
+      });
+      expect(() => scenarioPolicySpecs({ policies: [policy] })).toThrow(
+        /^Scenario policies\[0\]\.do\[1\]\.with\.fraction: /,
+      );
+      const [spec] = scenarioPolicySpecs({ policies: [{ ...policy, do: [policy.do[0]] }] });
+      // Defaults applied by the gc plugin's own schema.
+      expect(spec).toMatchObject({
+        name: 'policies[0]',
+        do: [{ use: 'gc', options: { maxCollections: 4 } }],
+      });
     });
   });
 });

@@ -45,7 +45,7 @@ export function scenarioPolicySpecs(scenario: Pick<Scenario, 'policies'>): Polic
     toPolicySpec(
       policy,
       policy.name ?? `policies[${index}]`,
-      policy.do.map((entry) => {
+      policy.do.map((entry, step) => {
         const factory = known.find((candidate) => candidate.id === entry.use);
         // The loader checked the options; a scenario built in code is checked here, and an unknown
         // action is left for the policy compiler to name.
@@ -54,7 +54,8 @@ export function scenarioPolicySpecs(scenario: Pick<Scenario, 'policies'>): Polic
           const issue = options.issues[0];
           throw new MemshedError(
             'invalid-config',
-            `policies[${index}] (${policy.name ?? 'unnamed'}): ${entry.use} options: ${issue.path ? `${issue.path}: ` : ''}${issue.message}`,
+            `Scenario policies[${index}].do[${step}].with${issue.path && !issue.path.startsWith('[') ? '.' : ''}${issue.path}: ${issue.message}`,
+            { fix: `give ${entry.use} the options its schema takes (docs/actions/${entry.use}.md)` },
           );
         }
         return toActionSpec(entry, entry.use, options?.ok ? options.value : entry.with);
@@ -65,10 +66,9 @@ export function scenarioPolicySpecs(scenario: Pick<Scenario, 'policies'>): Polic
 
 /**
  * Connects a simulated machine's application to the real actions of a memshed container: its caches
- * are registered in the container's {@link CacheRegistry}, its services in the
- * {@link ServiceRegistry}, and the gc action collects the simulated application (which has nothing
- * to collect: purged pages leave the model at once). The hooks are synchronous, so an action's
- * effects land as soon as its promise chain runs.
+ * are registered in the container's {@link CacheRegistry} and its services in the
+ * {@link ServiceRegistry} (the gc action's side is {@link simulatedGcModule}). The hooks are
+ * synchronous, so an action's effects land as soon as its promise chain runs.
  *
  * The hooks record which policy acted: {@link attribute} wraps an action so that the hooks it calls
  * know the policy it runs for, through promise continuations and all.

@@ -76,6 +76,11 @@ describe(Simulation, () => {
         records.findIndex((r) => r.type === 'oom'),
       );
       expect(records.find((r) => r.type === 'restart')).toMatchObject({ workload: 'web' });
+      // The restarted process runs its services again, so service-shutdown can stop them again.
+      const restart = records.findIndex((r) => r.type === 'restart');
+      expect(records.slice(restart)).toContainEqual(
+        expect.objectContaining({ type: 'action', action: 'service-shutdown', target: 'analytics' }),
+      );
     });
 
     it('runs a 10-minute ramp in well under a second of CPU', async () => {
