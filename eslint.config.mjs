@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
-/** Packages memshed's own code imports through a lighter module of its own (issue 10, footprint). */
+/** Packages memshed's own code imports through a lighter module of its own (footprint). */
 const VENDORED = {
   inversify: {
     name: 'inversify',

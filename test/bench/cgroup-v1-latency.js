@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// cgroup-v1 delivery latency (issue 3): from an eventfd write in another process to the RxJS
+// cgroup-v1 delivery latency: from an eventfd write in another process to the RxJS
 // subscriber of memshed's events$, through the real path: the kernel eventfd registered on
 // cgroup.event_control, the native libuv watcher, the source's per-turn flush, the engine's
 // work function and the monitor. p50/p99 over 10,000 events, one writer process, ping-pong: the

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// cgroup-v1 storm cost (issue 3): a writer process fires 10,000 kernel-style events per second for
+// cgroup-v1 storm cost: a writer process fires 10,000 kernel-style events per second for
 // 10 s at the source's eventfds, evenly spaced (one every 100 µs), each event written to the low,
 // medium and critical eventfds together as a critical vmpressure window does. Measures this
 // process's CPU (process.cpuUsage: the watcher, the per-turn flush, the engine, one subscriber),

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Engine benchmarks (issue 2): account() throughput, work-function + delivery cost, idle monitor
+// Engine benchmarks: account() throughput, work-function + delivery cost, idle monitor
 // memory, and allocation on the account() path. Run: `npm run bench -- engine` (builds first).
 // Prints a markdown table; docs/benchmarks.md records the results with the machine and date.
 'use strict';

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Release time of the gc action (issue 6): how long after a 256 MiB cache is dropped the memory
+// Release time of the gc action: how long after a 256 MiB cache is dropped the memory
 // cgroup's usage has fallen by 80% of it, with the gc action sweeping synchronously (the default)
 // and concurrently (V8's background sweeper and unmapper; the action then collects twice), for a
 // Buffer cache and a JS-string cache. Runs alternate between the two modes, each in a fresh

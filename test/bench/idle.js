@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Idle overhead (issue 10): what each source costs a process that is not under pressure, over a
+// Idle overhead: what each source costs a process that is not under pressure, over a
 // bounded period (60 s by default), against a bare node process, and @fastify/under-pressure with
 // all its checks for scale.
 //

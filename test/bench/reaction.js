@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Reaction time (issue 10): from the onset of memory pressure to each source's first event, all
+// Reaction time: from the onset of memory pressure to each source's first event, all
 // sources side by side in one run, on one real child memory cgroup (cgroup v1).
 //
 // The workload (test/kernel/support/workload.js) starts inside a fresh cgroup (default 256M) and
@@ -10,7 +10,7 @@
 //
 // Listeners, all in this process and started before the workload:
 // - kernel: a raw eventfd per level on the cgroup's memory.pressure_level (@memshed/native's
-//   watchEventfd, nothing else: the C listener of KERNEL.md); its first wakeup is "the kernel's
+//   watchEventfd, nothing else: a C listener); its first wakeup is "the kernel's
 //   first event", the reference the other rows are compared with;
 // - cgroup-v1: @memshed/source-cgroup-v1 on the same cgroup (its own eventfds), through memshed;
 // - system: @memshed/source-system, container headroom (usage-threshold eventfds, 75%/85%);

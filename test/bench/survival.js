@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// End-to-end survival matrix (issue 10): examples/express-app caching 64 KiB per request (JS
+// End-to-end survival matrix: examples/express-app caching 64 KiB per request (JS
 // strings or Buffers) in a 256M and a 512M child memory cgroup, 400 requests/s on loopback for 60 s,
 // under each guard: none, memshed's default policy, @fastify/under-pressure's heap/RSS checks, and
 // memshed fed by the vmstat or the psi source alone. test/e2e/support/survival-matrix.ts runs one

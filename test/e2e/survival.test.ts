@@ -1,5 +1,5 @@
 /**
- * End-to-end survival (issue 10): examples/express-app, whose item cache grows by 64 KiB per request
+ * End-to-end survival: examples/express-app, whose item cache grows by 64 KiB per request
  * (JS strings on the V8 heap, or Buffers off it), in a 256M and a 512M child memory cgroup, driven
  * by a bounded loopback load of 400 requests/s for 60 s (support/survival-matrix.ts runs one cell):
  *

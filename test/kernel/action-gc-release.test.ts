@@ -1,5 +1,5 @@
 /**
- * The gc action against the kernel (KERNEL.md, "Returning memory to the kernel from Node"): a
+ * The gc action against the kernel (docs/kernel.md, "Returning memory to the kernel from Node"): a
  * process holding a 256 MiB cache of 64 KiB entries inside a 1G memory cgroup purges it through
  * cache-purge + gc, and the cgroup's memory.usage_in_bytes must fall by at least 80% of the cache
  * within the budget of its kind, from the start of the purge (docs/actions/gc.md, "Budgets"):

@@ -11,7 +11,7 @@ import {
   withTestCgroup,
 } from './support/cgroup';
 
-// Real kernel: KERNEL.md's workload (64M cgroup, 40M held, a 512 MiB file read in a loop) makes
+// Real kernel: docs/kernel.md's workload (64M cgroup, 40M held, a 512 MiB file read in a loop) makes
 // the kernel reclaim and fail; PSI sees the stalls system-wide and the reclaim counters move.
 const cgroupsUnavailable = testCgroupsUnavailableReason();
 const psiUnavailable = (() => {

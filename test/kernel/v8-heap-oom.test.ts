@@ -1,5 +1,5 @@
 /**
- * The v8 source against a real heap-OOM (KERNEL.md, "What kills a Node service in a memory
+ * The v8 source against a real heap-OOM (docs/kernel.md, "What kills a Node service in a memory
  * cgroup"): a service caching 64 KiB JS strings per request, under 400 requests/s of loopback load
  * (25 MB/s), in a 512M memory cgroup where Node sizes the heap to ~259 MB. Without memshed it dies
  * of "JavaScript heap out of memory" after ~8 s, and the kernel sends nothing. With the v8 source

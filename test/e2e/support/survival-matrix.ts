@@ -1,5 +1,5 @@
 /**
- * The end-to-end survival matrix of issue 10, shared by test/e2e/survival.test.ts (the assertions,
+ * The end-to-end survival matrix, shared by test/e2e/survival.test.ts (the assertions,
  * in CI) and test/bench/survival.js (the whole matrix, printed as the table of docs/benchmarks.md).
  *
  * One run: examples/express-app (its TypeScript sources, through system-ts-register.js) in a fresh

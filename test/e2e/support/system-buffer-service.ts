@@ -1,5 +1,5 @@
 /**
- * A service whose cache lives in Buffers (off the V8 heap), for the system kernel test (KERNEL.md,
+ * A service whose cache lives in Buffers (off the V8 heap), for the system kernel test (docs/kernel.md,
  * "What kills a Node service in a memory cgroup"): every `GET /put?n=N` caches 64 KiB, so under
  * steady load the cgroup's usage grows until the kernel OOM-kills the process, ~150 ms after its
  * first vmpressure events.

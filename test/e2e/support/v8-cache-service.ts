@@ -1,5 +1,5 @@
 /**
- * A service whose cache lives on the V8 heap, for the v8 kernel test (KERNEL.md, "What kills a Node
+ * A service whose cache lives on the V8 heap, for the v8 kernel test (docs/kernel.md, "What kills a Node
  * service in a memory cgroup"): every `GET /put?n=N` caches a 64 KiB JS string, so under steady
  * load the heap grows until V8 dies of "JavaScript heap out of memory" (the kernel sends nothing).
  *
@@ -25,7 +25,7 @@ function print(line: object): void {
   process.stdout.write(JSON.stringify(line) + '\n');
 }
 
-/** `gc` obtained at run time (KERNEL.md), so both runs use the same command line. */
+/** `gc` obtained at run time (docs/kernel.md), so both runs use the same command line. */
 function collector(): () => void {
   v8.setFlagsFromString('--expose-gc');
   return vm.runInNewContext('gc') as () => void;
