@@ -13,5 +13,5 @@ export { VmstatSource } from './vmstat-source';
 export { VmstatSourceFactory } from './vmstat-source-factory';
 export { vmstatSourceOptionsSchema } from './vmstat-source-options';
 export type { VmstatSourceOptions } from './vmstat-source-options';
-export { parseMemoryEventsOomKills, parseMemoryStat, parseVmstat } from './reclaim-counters';
+export { parseMemoryStat, parseVmstat } from './reclaim-counters';
 export type { CountersResult, ReclaimCounters } from './reclaim-counters';

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { parseMemoryEventsOomKills, parseMemoryStat, parseVmstat } from './reclaim-counters';
+import { parseMemoryStat, parseVmstat } from './reclaim-counters';
 
 describe('parseVmstat', () => {
   it('sums the anon and file counters, which include memory-cgroup reclaim', () => {
@@ -42,12 +42,5 @@ describe('parseMemoryStat', () => {
   it('explains cgroup v1 memory.stat', () => {
     const result = parseMemoryStat('cache 0\nrss 0\n');
     expect(result.ok === false && result.error).toContain('cgroup v1 memory.stat has none');
-  });
-});
-
-describe('parseMemoryEventsOomKills', () => {
-  it('reads oom_kill', () => {
-    expect(parseMemoryEventsOomKills('low 0\nhigh 3\nmax 5\noom 1\noom_kill 1\n')).toBe(1);
-    expect(parseMemoryEventsOomKills('low 0\n')).toBeUndefined();
   });
 });

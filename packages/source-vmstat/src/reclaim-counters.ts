@@ -100,8 +100,3 @@ export function parseMemoryStat(text: string): CountersResult {
   }
   return { ok: true, value: { scanned, reclaimed, oomKills: undefined } };
 }
-
-/** `oom_kill N` from a cgroup v2 group's memory.events. */
-export function parseMemoryEventsOomKills(text: string): number | undefined {
-  return pick(text, new Set(['oom_kill'])).get('oom_kill');
-}

@@ -7,16 +7,10 @@ import {
   type PressureSource,
   type SourceAvailability,
 } from '@memshed/core';
-import { tryLocateCgroup } from '@memshed/cgroupfs';
+import { parseKeyedFile, tryLocateCgroup } from '@memshed/cgroupfs';
 import type { Subscription } from 'rxjs';
 import { interval } from '@memshed/core/rx';
-import {
-  parseMemoryEventsOomKills,
-  parseMemoryStat,
-  parseVmstat,
-  type CountersResult,
-  type ReclaimCounters,
-} from './reclaim-counters';
+import { parseMemoryStat, parseVmstat, type CountersResult, type ReclaimCounters } from './reclaim-counters';
 import type { VmstatSourceOptions } from './vmstat-source-options';
 
 interface Files {
@@ -101,7 +95,8 @@ export class VmstatSource implements PressureSource {
   private oomKills(files: Files, counters: ReclaimCounters): number | undefined {
     if (!files.events) return counters.oomKills;
     try {
-      return parseMemoryEventsOomKills(readFileSync(files.events, 'utf8'));
+      // undefined, not 0, where the kernel writes no oom_kill line: unknown is not "none".
+      return parseKeyedFile(readFileSync(files.events, 'utf8')).oom_kill;
     } catch {
       return undefined;
     }
