@@ -1,4 +1,5 @@
-import { ActionRunner, loadPlugins, validateOptions, type GcAvailability } from '@memshed/core';
+import { ActionRunner, loadPlugins, validateOptions } from '@memshed/core';
+import type { GcAvailability } from '@memshed/native';
 import { ManualScheduler } from '@memshed/core/testing';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';

@@ -1,13 +1,5 @@
-import {
-  formatBytes,
-  obtainGc,
-  runContextOf,
-  type ActionContext,
-  type DetailedActionResult,
-  type GcAvailability,
-  type SheddingAction,
-} from '@memshed/core';
-import { mallocTrim, type MallocTrimResult } from '@memshed/native';
+import { formatBytes, type ActionContext, type ActionResult, type SheddingAction } from '@memshed/core';
+import { mallocTrim, obtainGc, type GcAvailability, type MallocTrimResult } from '@memshed/native';
 import { injectable } from '@memshed/core/inversify';
 import { performance } from 'node:perf_hooks';
 import type { GcOptions } from './gc-options';
@@ -73,8 +65,7 @@ export class GcAction implements SheddingAction {
     private readonly environment: GcEnvironment = realEnvironment,
   ) {}
 
-  async run(input: ActionContext): Promise<DetailedActionResult> {
-    const context = runContextOf(input);
+  async run(context: ActionContext): Promise<ActionResult> {
     const now = context.scheduler.now();
     const since = now - this.gate.lastRunAt;
     if (since < this.options.minInterval) {

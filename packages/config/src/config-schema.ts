@@ -1,7 +1,7 @@
 import { parseDuration, PRESSURE_LEVELS, type PressureLevel } from '@memshed/core';
 import { z } from '@memshed/options';
 import { describeValue } from './config-error';
-import { didYouMean } from './suggest';
+import { didYouMean } from '@memshed/core';
 
 const DURATION = /^\s*\d+(?:\.\d+)?\s*(?:ms|s|m|h)\s*$/;
 const DURATION_FIX = "Write a number with a unit: '500ms', '5s', '2m' or '1h'";

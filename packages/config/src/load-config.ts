@@ -22,7 +22,7 @@ import { configFileSchema, type MemshedConfigFile } from './config-schema';
 import { discoverConfig, notFoundError, projectRoot, type DiscoverOptions } from './discover-config';
 import { builtinModules, importPluginModule, isPathSpecifier } from './plugin-modules';
 import { checkWithSchema, type SchemaProblem } from './schema-issues';
-import { knownNamesHint } from './suggest';
+import { knownNamesHint } from '@memshed/core';
 
 /** Options of {@link loadConfig}. */
 export interface LoadConfigOptions extends DiscoverOptions {

@@ -5,7 +5,7 @@ import {
   validateOptions,
   type ActionRunRecord,
 } from '@memshed/core';
-import { ManualScheduler } from '@memshed/core/testing';
+import { ManualScheduler, createActionContext } from '@memshed/core/testing';
 import {
   ElectronCacheAction,
   electronCacheOptionsSchema,
@@ -76,13 +76,7 @@ describe(ElectronCacheAction, () => {
     it('ends the wait as soon as every renderer answered, and ignores forged or stray answers', async () => {
       const renderer = electron.renderer(101).withPreload(8 * MiB);
       const action = new ElectronCacheAction(options(), electron.environment());
-      const pending = action.run({
-        level: 'medium',
-        trigger: undefined,
-        dryRun: false,
-        signal: new AbortController().signal,
-        logger: console,
-      });
+      const pending = action.run(createActionContext({ level: 'medium', logger: console }));
       // Another webContents, never asked, and a malformed reply: both ignored.
       electron.ipcMain.emit(
         'memshed:relief-done',

@@ -1,14 +1,6 @@
 import type { IncomingMessage } from 'node:http';
-import {
-  MemshedError,
-  loopScheduler,
-  stateRank,
-  type ActionRunRecord,
-  type PressureEvent,
-  type PressureLevel,
-  type PressureState,
-  type ShedPriority,
-} from '@memshed/core';
+import { MemshedError, loopScheduler, stateRank, type ActionRunRecord, type PressureEvent, type PressureLevel, type PressureState } from '@memshed/core';
+import type { ShedPriority } from '@memshed/shed-priority';
 import type { Observable, SchedulerLike, Subscription } from 'rxjs';
 import {
   checkRoutePriority,

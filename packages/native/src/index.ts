@@ -8,4 +8,6 @@ export type { NativeWatcher } from './native-watcher';
 export { mallocTrim } from './malloc-trim';
 export type { MallocTrimResult } from './malloc-trim';
 export { nativeAvailability } from './native-availability';
+export { obtainGc } from './obtain-gc';
+export type { GcAvailability, GcFunction } from './obtain-gc';
 export type { NativeAvailability } from './native-addon';

@@ -1,4 +1,5 @@
-import { SHED_PRIORITIES, shedPriorityRank, type PressureState, type ShedPriority } from '@memshed/core';
+import { type PressureState } from '@memshed/core';
+import { SHED_PRIORITIES, shedPriorityRank, type ShedPriority } from '@memshed/shed-priority';
 import { z } from '@memshed/options';
 import { durationSchema, sizeSchema } from './scenario';
 import type { SimulatedService } from './simulated-app';
