@@ -7,12 +7,7 @@ import {
 } from '@memshed/core';
 import { ManualScheduler } from '@memshed/core/testing';
 import { LRUCache } from 'lru-cache';
-import cachePurgeModule, {
-  CachePurgeAction,
-  CachePurgeFactory,
-  CacheRegistry,
-  cachePurgeOptionsSchema,
-} from './index';
+import cachePurgeModule, { CachePurgeAction, CacheRegistry, cachePurgeOptionsSchema } from './index';
 import type { CachePurgeOptionsInput } from './cache-purge-options';
 
 function options(input: CachePurgeOptionsInput = {}) {
@@ -210,7 +205,7 @@ describe('cachePurgeModule', () => {
   it('provides the cache-purge factory over the container-wide registry', () => {
     const { container, actions } = loadPlugins([cachePurgeModule]);
     expect(actions.map((a) => a.id)).toEqual(['cache-purge']);
-    const factory = container.get(CachePurgeFactory);
+    const [factory] = actions;
     expect(container.getAll(SheddingActionFactory)).toEqual([factory]);
     const registry = container.get(CacheRegistry);
     expect(container.get(CacheRegistry)).toBe(registry);

@@ -6,7 +6,6 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import gcModule, {
   GcAction,
-  GcFactory,
   GcGate,
   gcOptionsSchema,
   type GcEnvironment,
@@ -345,9 +344,9 @@ describe('gc options', () => {
 
 describe('gcModule', () => {
   it('provides the gc factory, whose actions share one rate limit', async () => {
-    const { container, actions } = loadPlugins([gcModule]);
+    const { actions } = loadPlugins([gcModule]);
     expect(actions.map((a) => a.id)).toEqual(['gc']);
-    const factory = container.get(GcFactory);
+    const [factory] = actions;
     const scheduler = new ManualScheduler(0);
     const runner = new ActionRunner({ scheduler });
     const opts = options({

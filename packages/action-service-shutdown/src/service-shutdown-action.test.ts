@@ -10,7 +10,6 @@ import { BehaviorSubject } from 'rxjs';
 import serviceShutdownModule, {
   ServiceRegistry,
   ServiceShutdownAction,
-  ServiceShutdownFactory,
   serviceShutdownOptionsSchema,
   type ServiceShutdownOptionsInput,
 } from './index';
@@ -266,7 +265,7 @@ describe('serviceShutdownModule', () => {
     expect(actions.map((a) => a.id)).toEqual(['service-shutdown']);
     const registry = container.get(ServiceRegistry);
     registry.register('bg', { priority: 'background', stop: () => undefined, start: () => undefined });
-    const action = container.get(ServiceShutdownFactory).create(options({ restart: { after: 10 } }));
+    const action = actions[0].create(options({ restart: { after: 10 } }));
     const state$ = new BehaviorSubject<PressureState>('low');
     await new ActionRunner({ scheduler: new ManualScheduler(), state$ }).run(action, { level: 'low' });
     expect(state$.observed).toBe(true);

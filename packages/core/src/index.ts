@@ -48,6 +48,13 @@ export type {
   SheddingAction,
   SourceAvailability,
 } from './plugin';
+export { definePlugin } from './define-plugin';
+export type {
+  ActionPluginDeclaration,
+  PluginDeclaration,
+  PluginServices,
+  SourcePluginDeclaration,
+} from './define-plugin';
 export { MemshedFacet, createMemshed, loadPlugins } from './memshed';
 export type {
   LoadedPlugins,

@@ -12,7 +12,7 @@ import {
   type ElectronCacheOptionsInput,
 } from './electron-cache-action';
 import { electronEnvironmentModule } from './electron-environment';
-import electronModule, { ElectronCacheFactory } from './index';
+import electronModule from './index';
 import { FakeElectron, FakeSession, ipcTurns } from './testing';
 
 const MiB = 1024 * 1024;
@@ -155,18 +155,18 @@ describe(ElectronCacheAction, () => {
   });
 });
 
-describe(ElectronCacheFactory, () => {
+describe('the electron-cache plugin', () => {
   it('is bound by the module under the id electron-cache, and needs the Electron objects', () => {
     const electron = new FakeElectron();
-    const { actions, container } = loadPlugins([
+    const { actions } = loadPlugins([
       electronModule,
       electronEnvironmentModule(electron.environment()),
     ]);
     expect(actions.map((a) => a.id)).toEqual(['electron-cache', 'electron-windows']);
-    expect(container.get(ElectronCacheFactory).create(options())).toBeInstanceOf(ElectronCacheAction);
+    expect(actions[0].create(options())).toBeInstanceOf(ElectronCacheAction);
 
     // Outside Electron and without an environment, creating the action says what to pass.
-    const bare = loadPlugins([electronModule]).container.get(ElectronCacheFactory);
+    const bare = loadPlugins([electronModule]).actions[0];
     let failure: unknown;
     try {
       bare.create(options());
@@ -181,7 +181,7 @@ describe(ElectronCacheFactory, () => {
       electronModule,
       electronEnvironmentModule({ session: electron.environment().session }),
     ]);
-    expect(() => partial.container.get(ElectronCacheFactory).create(options())).toThrow(
+    expect(() => partial.actions[0].create(options())).toThrow(
       /needs Electron's webContents, ipcMain, which the application did not pass/,
     );
   });

@@ -4,12 +4,7 @@ import path from 'node:path';
 import { createMemshed, type MemshedError, type PressureEvent } from '@memshed/core';
 import { ManualScheduler } from '@memshed/core/testing';
 import type { NativeWatcher } from '@memshed/native';
-import systemSourceModule, {
-  CgroupV1Reader,
-  SystemSource,
-  SystemSourceFactory,
-  systemSourceOptionsSchema,
-} from './index';
+import systemSourceModule, { CgroupV1Reader, SystemSource, systemSourceOptionsSchema } from './index';
 import type { SystemSourceEnvironment } from './system-source';
 import type { SystemSourceOptionsInput } from './system-source-options';
 
@@ -438,7 +433,7 @@ describe(SystemSource, () => {
   });
 });
 
-describe(SystemSourceFactory, () => {
+describe('the system module', () => {
   it('is bound by the default module under id system and starts on this machine', async () => {
     const memshed = await createMemshed({
       modules: [systemSourceModule],
