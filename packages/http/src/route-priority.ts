@@ -1,4 +1,10 @@
-import { MemshedError, PRESSURE_LEVELS, isPressureLevel, levelIndex, type PressureLevel } from '@memshed/core';
+import {
+  MemshedError,
+  PRESSURE_LEVELS,
+  isPressureLevel,
+  levelIndex,
+  type PressureLevel,
+} from '@memshed/core';
 import { SHED_PRIORITIES, isShedPriority, type ShedPriority } from '@memshed/shed-priority';
 
 /**
