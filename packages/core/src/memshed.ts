@@ -1,6 +1,6 @@
 // The metadata API decorators need (TypeScript's design:paramtypes, inversify's own keys), without
 // the full polyfill's Map/Set/WeakMap fallbacks for old runtimes: inversify imports this same file,
-// so the start-up path loads one of reflect-metadata's two 50-60 KB files, not both. An
+// so the start-up path loads one of reflect-metadata's two files, not both. An
 // application that loads the full 'reflect-metadata' shares the same registry.
 import 'reflect-metadata/lite';
 import { Container, ContainerModule } from './inversify';

@@ -158,10 +158,7 @@ describe(ElectronCacheAction, () => {
 describe('the electron-cache plugin', () => {
   it('is bound by the module under the id electron-cache, and needs the Electron objects', () => {
     const electron = new FakeElectron();
-    const { actions } = loadPlugins([
-      electronModule,
-      electronEnvironmentModule(electron.environment()),
-    ]);
+    const { actions } = loadPlugins([electronModule, electronEnvironmentModule(electron.environment())]);
     expect(actions.map((a) => a.id)).toEqual(['electron-cache', 'electron-windows']);
     expect(actions[0].create(options())).toBeInstanceOf(ElectronCacheAction);
 
