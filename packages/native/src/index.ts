@@ -1,7 +1,9 @@
 /**
- * @memshed/native: Linux kernel notifications for memshed through a small N-API addon, loaded
- * lazily (importing this package never throws; calling a watcher where the addon is not built
- * throws a MemshedError of kind `unavailable` that says why and what to do).
+ * @memshed/native: what the runtime does not hand to JavaScript. Linux kernel notifications and
+ * glibc's `malloc_trim` through a small N-API addon, loaded lazily (importing this package never
+ * throws; calling a watcher where the addon is not built throws a MemshedError of kind
+ * `unavailable` that says why and what to do), and V8's `gc()` without `--expose-gc`
+ * ({@link obtainGc}, which never throws either).
  */
 export { watchEventfd, watchPriority } from './native-watcher';
 export type { NativeWatcher } from './native-watcher';

@@ -21,6 +21,7 @@ import type {
   ChainRunRecord,
 } from './action-run-record';
 import { ActionSlots, type ActionSlot } from './action-slots';
+import { chainEnding, chainRecord } from './chain-rule';
 import { describeRecord, errorText, policyText, resultFields, skipText } from './run-report';
 
 /** Default time budget of one action run: 10 s. */
@@ -129,17 +130,14 @@ export class ActionRunner {
       const failure = MemshedError.from(error, 'internal', `Action chain ${chain} failed inside the runner`);
       this.fail(failure);
       const now = this.scheduler.now();
-      return {
-        chain,
-        policy: request.policy,
-        level: request.level,
-        trigger: request.trigger,
-        dryRun: this.isDryRun(request),
+      const dryRun = this.isDryRun(request);
+      return chainRecord(chain, request, {
+        dryRun,
         startedAt: now,
         finishedAt: now,
         steps: [],
-        ended: 'cancelled' as const,
-      };
+        ended: 'cancelled',
+      });
     });
   }
 
@@ -167,13 +165,10 @@ export class ActionRunner {
     for (let index = 0; index < steps.length; index++) {
       const record = await this.execute(steps[index], request, { id: chain, index, length: steps.length });
       records.push(record);
-      if (record.status === 'cancelled' || record.skipped === 'cancelled' || record.skipped === 'disposed') {
-        ended = 'cancelled';
-        break;
-      }
-      if (record.status === 'ok' && record.outcome === 'stop') {
-        ended = 'stopped';
-        stoppedBy = record.name;
+      const ending = chainEnding(record);
+      if (ending) {
+        ended = ending;
+        if (ending === 'stopped') stoppedBy = record.name;
         break;
       }
     }
@@ -182,18 +177,8 @@ export class ActionRunner {
       'debug',
       () => `chain ${chain}${policyText(request.policy)}: ${ended} after ${records.length} step(s)`,
     );
-    return {
-      chain,
-      policy: request.policy,
-      level: request.level,
-      trigger: request.trigger,
-      dryRun: this.isDryRun(request),
-      startedAt,
-      finishedAt,
-      steps: records,
-      ended,
-      ...(stoppedBy === undefined ? {} : { stoppedBy }),
-    };
+    const dryRun = this.isDryRun(request);
+    return chainRecord(chain, request, { dryRun, startedAt, finishedAt, steps: records, ended, stoppedBy });
   }
 
   private execute(
