@@ -10,7 +10,8 @@
  * `buffer-one-gc` is the control: the purge followed by one plain gc() and no malloc_trim, what
  * an application would do without the gc action. Prints one JSON line on stdout.
  */
-import { ActionRunner, obtainGc, type ActionRunRecord, type SheddingAction } from '@memshed/core';
+import { ActionRunner, type ActionRunRecord, type SheddingAction } from '@memshed/core';
+import { obtainGc } from '@memshed/native';
 import { CachePurgeAction, CacheRegistry, cachePurgeOptionsSchema } from '@memshed/action-cache-purge';
 import { GcAction, gcOptionsSchema } from '@memshed/action-gc';
 import { mallocTrim } from '@memshed/native';

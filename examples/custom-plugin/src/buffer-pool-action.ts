@@ -49,8 +49,8 @@ export class BufferPoolAction implements SheddingAction {
     return {
       freedBytes: bytes,
       estimated: true,
-      entries: buffers,
       summary: `${verb} ${buffers} free buffer(s) from ${selected.length} pool(s) (${formatBytes(bytes)})`,
+      details: { buffers, pools: selected.length },
     };
   }
 }

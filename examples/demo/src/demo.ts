@@ -1,4 +1,5 @@
-import { SHED_PRIORITIES, shedPriorityRank, type PressureState } from '@memshed/core';
+import { type PressureState } from '@memshed/core';
+import { SHED_PRIORITIES, shedPriorityRank } from '@memshed/shed-priority';
 import {
   Simulation,
   formatTime,

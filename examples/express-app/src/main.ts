@@ -71,7 +71,7 @@ function watch(running: RunningServer, report: ReturnType<typeof reporter>): voi
         level: record.level,
         status: record.status,
         freedBytes: record.freedBytes,
-        entries: record.entries,
+        entries: record.details?.entries,
         ms: record.finishedAt - record.startedAt,
         summary: record.summary,
       },

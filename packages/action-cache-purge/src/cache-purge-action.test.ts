@@ -7,12 +7,7 @@ import {
 } from '@memshed/core';
 import { ManualScheduler } from '@memshed/core/testing';
 import { LRUCache } from 'lru-cache';
-import cachePurgeModule, {
-  CachePurgeAction,
-  CachePurgeFactory,
-  CacheRegistry,
-  cachePurgeOptionsSchema,
-} from './index';
+import cachePurgeModule, { CachePurgeAction, CacheRegistry, cachePurgeOptionsSchema } from './index';
 import type { CachePurgeOptionsInput } from './cache-purge-options';
 
 function options(input: CachePurgeOptionsInput = {}) {
@@ -54,10 +49,10 @@ describe(CachePurgeAction, () => {
       const { run, sizes } = setup();
       expect(await run('low')).toMatchObject({
         status: 'ok',
-        entries: 0,
         summary: 'nothing to purge at level low',
+        details: { entries: 0 },
       });
-      expect((await run('normal')).entries).toBe(0);
+      expect((await run('normal')).details?.entries).toBe(0);
       expect(Object.values(sizes())).toEqual([10, 10, 10, 10, 10]);
     });
 
@@ -65,7 +60,12 @@ describe(CachePurgeAction, () => {
       const { run, sizes } = setup();
       const record = await run('medium');
       expect(sizes()).toEqual({ background: 5, low: 5, normal: 10, high: 10, kept: 10 });
-      expect(record).toMatchObject({ status: 'ok', entries: 10, freedBytes: 10_000, estimated: true });
+      expect(record).toMatchObject({
+        status: 'ok',
+        details: { entries: 10 },
+        freedBytes: 10_000,
+        estimated: true,
+      });
       expect(record.summary).toBe(
         'trim 50% of caches up to priority low: 10 entries, ~9.8 KiB from 2 cache(s)',
       );
@@ -75,7 +75,7 @@ describe(CachePurgeAction, () => {
       const { run, sizes } = setup();
       const record = await run('critical');
       expect(sizes()).toEqual({ background: 0, low: 0, normal: 0, high: 0, kept: 10 });
-      expect(record).toMatchObject({ entries: 40, freedBytes: 40_000, outcome: 'continue' });
+      expect(record).toMatchObject({ details: { entries: 40 }, freedBytes: 40_000, outcome: 'continue' });
       expect((record.details?.caches as { name: string }[]).map((c) => c.name)).toEqual([
         'background',
         'low',
@@ -109,7 +109,12 @@ describe(CachePurgeAction, () => {
     it('in a dry run says what it would drop and drops nothing', async () => {
       const { run, sizes } = setup();
       const record = await run('critical', true);
-      expect(record).toMatchObject({ dryRun: true, entries: 40, freedBytes: 40_000, estimated: true });
+      expect(record).toMatchObject({
+        dryRun: true,
+        details: { entries: 40 },
+        freedBytes: 40_000,
+        estimated: true,
+      });
       expect(record.summary).toMatch(/^would clear caches up to priority high: ~40 entries/);
       expect(Object.values(sizes())).toEqual([10, 10, 10, 10, 10]);
     });
@@ -138,7 +143,7 @@ describe(CachePurgeAction, () => {
       const errors: string[] = [];
       runner.errors$.subscribe((error) => errors.push(error.message));
       const record = await runner.run(new CachePurgeAction(options(), registry), { level: 'critical' });
-      expect(record).toMatchObject({ status: 'ok', entries: 1, freedBytes: 10 });
+      expect(record).toMatchObject({ status: 'ok', details: { entries: 1 }, freedBytes: 10 });
       expect(record.details).toMatchObject({ kept: 1 });
       expect(errors).toEqual(["Cache 'sessions' kept 1 dirty entries: store offline"]);
       expect(record.errors.map((e) => e.message)).toEqual(errors);
@@ -200,7 +205,7 @@ describe('cachePurgeModule', () => {
   it('provides the cache-purge factory over the container-wide registry', () => {
     const { container, actions } = loadPlugins([cachePurgeModule]);
     expect(actions.map((a) => a.id)).toEqual(['cache-purge']);
-    const factory = container.get(CachePurgeFactory);
+    const [factory] = actions;
     expect(container.getAll(SheddingActionFactory)).toEqual([factory]);
     const registry = container.get(CacheRegistry);
     expect(container.get(CacheRegistry)).toBe(registry);
@@ -208,7 +213,7 @@ describe('cachePurgeModule', () => {
     registry.register('m', map);
     const action = factory.create(options());
     return new ActionRunner().run(action, { level: 'critical' }).then((record) => {
-      expect(record.entries).toBe(2);
+      expect(record.details?.entries).toBe(2);
       expect(map.size).toBe(0);
     });
   });

@@ -1,11 +1,5 @@
-import {
-  formatBytes,
-  obtainGc,
-  runContextOf,
-  type ActionContext,
-  type DetailedActionResult,
-  type SheddingAction,
-} from '@memshed/core';
+import { formatBytes, type ActionContext, type ActionResult, type SheddingAction } from '@memshed/core';
+import { obtainGc } from '@memshed/native';
 import type { CachePurgeOptions } from './cache-purge-options';
 import type { CacheRegistry, PurgePlan, PurgeSummary } from './cache-registry';
 
@@ -13,7 +7,8 @@ import type { CacheRegistry, PurgePlan, PurgeSummary } from './cache-registry';
  * Purges the registered caches for the level it runs at: which caches (priority limit, tags),
  * how much (a fraction of the coldest entries, or all), lowest priority first. Write-back caches
  * flush dirty entries before dropping them and keep those whose flush fails; such failures are
- * reported through the run context and in the result's details.
+ * reported through the run context and in the result's details. `details.entries` counts the
+ * entries dropped (or, in a dry run, that would be).
  *
  * Freed bytes are estimated from sizes (Buffers, typed arrays and strings size themselves; pass
  * `sizeOf` when registering other values), or measured with garbage collections when `measure`
@@ -43,26 +38,24 @@ export class CachePurgeAction implements SheddingAction {
     };
   }
 
-  async run(input: ActionContext): Promise<DetailedActionResult> {
-    const context = runContextOf(input);
+  async run(context: ActionContext): Promise<ActionResult> {
     const plan = this.planFor(context.level);
     if (!plan) {
       return {
-        entries: 0,
         freedBytes: 0,
         estimated: true,
         summary: `nothing to purge at level ${context.level}`,
+        details: { entries: 0 },
       };
     }
     if (context.dryRun) {
       const preview = this.registry.preview(plan);
       return {
-        entries: preview.entries,
         freedBytes: preview.bytes,
         estimated: true,
         outcome: this.outcome(preview.bytes),
         summary: `would ${describePlan(plan)}: ~${preview.entries} entries, ~${formatBytes(preview.bytes)}${preview.bytesComplete ? '' : ' or more'} from ${preview.caches.length} cache(s)`,
-        details: { plan, caches: preview.caches },
+        details: { entries: preview.entries, plan, caches: preview.caches },
       };
     }
 
@@ -87,12 +80,12 @@ export class CachePurgeAction implements SheddingAction {
     for (const cache of summary.caches) if (cache.error) context.report(cache.error);
     const freed = measured ?? summary.bytes;
     return {
-      entries: summary.entries,
       freedBytes: freed,
       estimated: measured === undefined,
       outcome: this.outcome(freed),
       summary: summarize(plan, summary, measured),
       details: {
+        entries: summary.entries,
         plan,
         caches: summary.caches.map(({ error, ...report }) =>
           error ? { ...report, error: error.message } : report,

@@ -1,11 +1,5 @@
-import {
-  MemshedError,
-  SHED_PRIORITIES,
-  isShedPriority,
-  loopScheduler,
-  shedPriorityRank,
-  type ShedPriority,
-} from '@memshed/core';
+import { MemshedError, loopScheduler } from '@memshed/core';
+import { SHED_PRIORITIES, isShedPriority, shedPriorityRank, type ShedPriority } from '@memshed/shed-priority';
 import { injectable, type Container } from '@memshed/core/inversify';
 import type { SchedulerLike } from 'rxjs';
 import { toPurgeable, type AdapterOptions, type LruCacheLike } from './cache-adapters';

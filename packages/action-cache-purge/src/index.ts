@@ -1,30 +1,34 @@
-import { MemshedFacet, SheddingActionFactory } from '@memshed/core';
-import { ContainerModule } from '@memshed/core/inversify';
-import { CachePurgeFactory } from './cache-purge-factory';
+import { MemshedFacet, definePlugin } from '@memshed/core';
+import { CachePurgeAction } from './cache-purge-action';
+import { cachePurgeOptionsSchema } from './cache-purge-options';
 import { CacheRegistry } from './cache-registry';
 
 /**
- * The cache-purge plugin (id `cache-purge`): binds the {@link CacheRegistry} (one per container,
- * where the application registers its caches) and the action factory.
+ * The cache-purge plugin (id `cache-purge`): the action, and the {@link CacheRegistry} (one per
+ * container, where the application registers its caches) its actions purge.
  *
  * @example
  * const memshed = await createMemshed({ modules: [cachePurgeModule] });
  * memshed.container.get(CacheRegistry).register('sessions', sessions, { priority: 'low' });
  */
-const cachePurgeModule = new ContainerModule(({ bind }) => {
-  bind(CacheRegistry).toSelf().inSingletonScope();
-  bind<MemshedFacet>(MemshedFacet).toConstantValue({
-    property: 'caches',
-    resolve: (container) => container.get(CacheRegistry),
-  });
-  bind(CachePurgeFactory).toSelf().inSingletonScope();
-  bind(SheddingActionFactory).toService(CachePurgeFactory);
+const cachePurgeModule = definePlugin({
+  kind: 'action',
+  id: 'cache-purge',
+  description: 'Purge registered caches by priority and level, flushing write-back entries first',
+  optionsSchema: cachePurgeOptionsSchema,
+  bind: ({ bind }) => {
+    bind(CacheRegistry).toSelf().inSingletonScope();
+    bind<MemshedFacet>(MemshedFacet).toConstantValue({
+      property: 'caches',
+      resolve: (container) => container.get(CacheRegistry),
+    });
+  },
+  create: (options, services) => new CachePurgeAction(options, services.get(CacheRegistry)),
 });
 
 export default cachePurgeModule;
 export { cachePurgeModule };
 export { CachePurgeAction } from './cache-purge-action';
-export { CachePurgeFactory } from './cache-purge-factory';
 export { cachePurgeOptionsSchema } from './cache-purge-options';
 export type { CachePurgeOptions, CachePurgeOptionsInput } from './cache-purge-options';
 export { CacheRegistry, cachesOf } from './cache-registry';

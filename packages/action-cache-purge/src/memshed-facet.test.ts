@@ -1,6 +1,6 @@
-import { createMemshed, validateOptions, type ActionRunRecord } from '@memshed/core';
+import { SheddingActionFactory, createMemshed, validateOptions, type ActionRunRecord } from '@memshed/core';
 import { LRUCache } from 'lru-cache';
-import cachePurgeModule, { CachePurgeFactory, CacheRegistry } from './index';
+import cachePurgeModule, { CacheRegistry } from './index';
 
 describe('memshed.caches (facet)', () => {
   it('is the container registry, and a purge through memshed.runner empties what the app registered', async () => {
@@ -14,7 +14,7 @@ describe('memshed.caches (facet)', () => {
 
     const records: ActionRunRecord[] = [];
     memshed.actions$.subscribe((record) => records.push(record));
-    const factory = memshed.container.get(CachePurgeFactory);
+    const [factory] = memshed.container.getAll<SheddingActionFactory>(SheddingActionFactory);
     const options = validateOptions(factory.optionsSchema, {});
     if (!options.ok) throw new Error('default options must validate');
     await memshed.runner.run({ action: factory.create(options.value) }, { level: 'critical' });

@@ -1,11 +1,11 @@
-import { ActionRunner, loadPlugins, validateOptions, type GcAvailability } from '@memshed/core';
+import { ActionRunner, loadPlugins, validateOptions } from '@memshed/core';
+import type { GcAvailability } from '@memshed/native';
 import { ManualScheduler } from '@memshed/core/testing';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import gcModule, {
   GcAction,
-  GcFactory,
   GcGate,
   gcOptionsSchema,
   type GcEnvironment,
@@ -344,9 +344,9 @@ describe('gc options', () => {
 
 describe('gcModule', () => {
   it('provides the gc factory, whose actions share one rate limit', async () => {
-    const { container, actions } = loadPlugins([gcModule]);
+    const { actions } = loadPlugins([gcModule]);
     expect(actions.map((a) => a.id)).toEqual(['gc']);
-    const factory = container.get(GcFactory);
+    const [factory] = actions;
     const scheduler = new ManualScheduler(0);
     const runner = new ActionRunner({ scheduler });
     const opts = options({

@@ -1,13 +1,5 @@
-import {
-  formatBytes,
-  obtainGc,
-  runContextOf,
-  type ActionContext,
-  type DetailedActionResult,
-  type GcAvailability,
-  type SheddingAction,
-} from '@memshed/core';
-import { mallocTrim, type MallocTrimResult } from '@memshed/native';
+import { formatBytes, type ActionContext, type ActionResult, type SheddingAction } from '@memshed/core';
+import { mallocTrim, obtainGc, type GcAvailability, type MallocTrimResult } from '@memshed/native';
 import { injectable } from '@memshed/core/inversify';
 import { performance } from 'node:perf_hooks';
 import type { GcOptions } from './gc-options';
@@ -56,16 +48,16 @@ const realEnvironment: GcEnvironment = {
 };
 
 /**
- * Gives freed memory back to the kernel, not only to V8 (shared/KERNEL.md, "Returning memory to
- * the kernel from Node"): after a purge, one plain `gc()` leaves Buffers' backing stores with V8's
- * concurrent sweeper and then with glibc, and V8's emptied heap pages with its background
- * unmapper, and the cgroup's usage does not move for a long while. So this action runs full
- * collections with V8 sweeping synchronously (so that the collection itself frees the stores and
- * unmaps the pages; concurrent sweeping needs a second collection to complete the first), then
- * glibc's `malloc_trim(0)` through the native addon (a no-op with a reason elsewhere); then, with
- * the memory already back, more collections while the last one still found new garbage in the
- * heap (at most `maxCollections`, trimming again if they freed backing stores); and records the
- * heap, RSS and cgroup usage before and after. Runs are rate-limited per container.
+ * Gives freed memory back to the kernel, not only to V8 (docs/actions/gc.md): after a purge, one
+ * plain `gc()` leaves Buffers' backing stores with V8's concurrent sweeper and then with glibc,
+ * and V8's emptied heap pages with its background unmapper, and the cgroup's usage does not move
+ * for a long while. So this action runs full collections with V8 sweeping synchronously (so that
+ * the collection itself frees the stores and unmaps the pages; concurrent sweeping needs a second
+ * collection to complete the first), then glibc's `malloc_trim(0)` through the native addon (a
+ * no-op with a reason elsewhere); then, with the memory already back, more collections while the last
+ * one still found new garbage in the heap (at most `maxCollections`, trimming again if they freed
+ * backing stores); and records the heap, RSS and cgroup usage before and after. Runs are
+ * rate-limited per container.
  */
 export class GcAction implements SheddingAction {
   /** The plugin id. */
@@ -79,8 +71,7 @@ export class GcAction implements SheddingAction {
     private readonly environment: GcEnvironment = realEnvironment,
   ) {}
 
-  async run(input: ActionContext): Promise<DetailedActionResult> {
-    const context = runContextOf(input);
+  async run(context: ActionContext): Promise<ActionResult> {
     const now = context.scheduler.now();
     const since = now - this.gate.lastRunAt;
     if (since < this.options.minInterval) {

@@ -1,24 +1,34 @@
-import { MemshedFacet, SheddingActionFactory } from '@memshed/core';
-import { ContainerModule } from '@memshed/core/inversify';
+import { MemshedFacet, definePlugin } from '@memshed/core';
 import { ServiceRegistry } from './service-registry';
-import { ServiceShutdownFactory } from './service-shutdown-factory';
+import { ServiceShutdownAction } from './service-shutdown-action';
+import { serviceShutdownOptionsSchema } from './service-shutdown-options';
 
 /**
- * The service-shutdown plugin (id `service-shutdown`): binds the {@link ServiceRegistry} (one per
- * container, where the application registers its services) and the action factory.
+ * The service-shutdown plugin (id `service-shutdown`): the action, and the {@link ServiceRegistry}
+ * (one per container, where the application registers its services) its actions stop and restart.
  *
  * @example
  * const memshed = await createMemshed({ modules: [serviceShutdownModule] });
  * memshed.container.get(ServiceRegistry).register('indexer', { priority: 'background', stop, start });
  */
-const serviceShutdownModule = new ContainerModule(({ bind }) => {
-  bind(ServiceRegistry).toSelf().inSingletonScope();
-  bind<MemshedFacet>(MemshedFacet).toConstantValue({
-    property: 'services',
-    resolve: (container) => container.get(ServiceRegistry),
-  });
-  bind(ServiceShutdownFactory).toSelf().inSingletonScope();
-  bind(SheddingActionFactory).toService(ServiceShutdownFactory);
+const serviceShutdownModule = definePlugin({
+  kind: 'action',
+  id: 'service-shutdown',
+  description: 'Drain and stop services below a priority, lowest first; restart them on recovery',
+  optionsSchema: serviceShutdownOptionsSchema,
+  bind: ({ bind }) => {
+    bind(ServiceRegistry).toSelf().inSingletonScope();
+    bind<MemshedFacet>(MemshedFacet).toConstantValue({
+      property: 'services',
+      resolve: (container) => container.get(ServiceRegistry),
+    });
+  },
+  create: (options, services) => {
+    const action = new ServiceShutdownAction(options, services.get(ServiceRegistry));
+    // Its recovery watch outlives the run: end it when memshed stops.
+    services.onStop(() => action.dispose());
+    return action;
+  },
 });
 
 export default serviceShutdownModule;
@@ -35,7 +45,6 @@ export type {
   ServiceTransitionOptions,
 } from './service-registry';
 export { ServiceShutdownAction } from './service-shutdown-action';
-export { ServiceShutdownFactory } from './service-shutdown-factory';
 export { serviceShutdownOptionsSchema } from './service-shutdown-options';
 export type { ServiceShutdownOptions, ServiceShutdownOptionsInput } from './service-shutdown-options';
 

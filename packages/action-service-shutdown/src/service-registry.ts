@@ -1,12 +1,5 @@
-import {
-  MemshedError,
-  SHED_PRIORITIES,
-  formatDuration,
-  isShedPriority,
-  loopScheduler,
-  shedPriorityRank,
-  type ShedPriority,
-} from '@memshed/core';
+import { MemshedError, formatDuration, loopScheduler } from '@memshed/core';
+import { SHED_PRIORITIES, isShedPriority, shedPriorityRank, type ShedPriority } from '@memshed/shed-priority';
 import { injectable, type Container } from '@memshed/core/inversify';
 import type { SchedulerLike } from 'rxjs';
 

@@ -10,7 +10,6 @@ import { BehaviorSubject } from 'rxjs';
 import serviceShutdownModule, {
   ServiceRegistry,
   ServiceShutdownAction,
-  ServiceShutdownFactory,
   serviceShutdownOptionsSchema,
   type ServiceShutdownOptionsInput,
 } from './index';
@@ -60,7 +59,7 @@ describe(ServiceShutdownAction, () => {
     it('at low stops background services only, as the kernel advises; essentials never', async () => {
       const { run, states, log } = setup();
       const record = await run('low');
-      expect(record).toMatchObject({ status: 'ok', services: ['indexer', 'thumbnails'] });
+      expect(record).toMatchObject({ status: 'ok', details: { stopped: ['indexer', 'thumbnails'] } });
       expect(record.summary).toBe('stopped indexer, thumbnails (below low)');
       expect(states()).toMatchObject({
         indexer: 'stopped',
@@ -76,7 +75,7 @@ describe(ServiceShutdownAction, () => {
       await run('medium');
       expect(log).toEqual(['stop indexer', 'stop thumbnails', 'stop mailer']);
       const critical = await run('critical');
-      expect(critical.services).toEqual(['reports']);
+      expect(critical.details?.stopped).toEqual(['reports']);
       expect(log).toEqual(['stop indexer', 'stop thumbnails', 'stop mailer', 'stop reports']);
       expect((await run('critical')).summary).toBe('no running service below priority high');
     });
@@ -105,14 +104,14 @@ describe(ServiceShutdownAction, () => {
       releaseSlow();
       const record = await done;
       expect(order).toEqual(['fast-bg', 'slow-bg', 'low']);
-      expect(record.services).toEqual(['slow-bg', 'fast-bg', 'low']);
+      expect(record.details?.stopped).toEqual(['slow-bg', 'fast-bg', 'low']);
     });
 
     it('in a dry run names what it would stop and stops nothing', async () => {
       const { run, log, states } = setup();
       const record = await run('medium', true);
       expect(record.summary).toBe('would stop indexer (background), thumbnails (background), mailer (low)');
-      expect(record.services).toEqual([]);
+      expect(record.details?.stopped).toEqual([]);
       expect(log).toEqual([]);
       expect(Object.values(states()).every((s) => s === 'running')).toBe(true);
     });
@@ -126,7 +125,7 @@ describe(ServiceShutdownAction, () => {
       const errors: string[] = [];
       runner.errors$.subscribe((e) => errors.push(e.message));
       const record = await runner.run(new ServiceShutdownAction(options(), registry), { level: 'low' });
-      expect(record).toMatchObject({ status: 'ok', services: ['fine'] });
+      expect(record).toMatchObject({ status: 'ok', details: { stopped: ['fine'] } });
       expect(record.summary).toBe('stopped fine (below low); not stopped: broken');
       expect(errors).toEqual(["Service 'broken' failed to stop: EBUSY"]);
     });
@@ -266,7 +265,7 @@ describe('serviceShutdownModule', () => {
     expect(actions.map((a) => a.id)).toEqual(['service-shutdown']);
     const registry = container.get(ServiceRegistry);
     registry.register('bg', { priority: 'background', stop: () => undefined, start: () => undefined });
-    const action = container.get(ServiceShutdownFactory).create(options({ restart: { after: 10 } }));
+    const action = actions[0].create(options({ restart: { after: 10 } }));
     const state$ = new BehaviorSubject<PressureState>('low');
     await new ActionRunner({ scheduler: new ManualScheduler(), state$ }).run(action, { level: 'low' });
     expect(state$.observed).toBe(true);

@@ -1,12 +1,5 @@
-import {
-  runContextOf,
-  shedPriorityRank,
-  type ActionContext,
-  type ActionRunContext,
-  type DetailedActionResult,
-  type SheddingAction,
-  type ShedPriority,
-} from '@memshed/core';
+import type { ActionContext, ActionResult, SheddingAction } from '@memshed/core';
+import { shedPriorityRank, type ShedPriority } from '@memshed/shed-priority';
 import type { Subscription } from 'rxjs';
 import { EMPTY, NEVER, distinctUntilChanged, switchMap, timer } from '@memshed/core/rx';
 import type { ServiceShutdownOptions } from './service-shutdown-options';
@@ -40,23 +33,21 @@ export class ServiceShutdownAction implements SheddingAction {
     return this.options.below ?? this.options.levels[level];
   }
 
-  async run(input: ActionContext): Promise<DetailedActionResult> {
-    const context = runContextOf(input);
+  async run(context: ActionContext): Promise<ActionResult> {
     const below = this.thresholdFor(context.level);
     const candidates = below ? this.registry.select(below) : [];
     if (!below || candidates.length === 0) {
       return {
-        services: [],
         summary: below
           ? `no running service below priority ${below}`
           : `nothing to stop at level ${context.level}`,
+        details: { stopped: [] },
       };
     }
     if (context.dryRun) {
       return {
-        services: [],
         summary: `would stop ${candidates.map((s) => `${s.name} (${s.priority})`).join(', ')}`,
-        details: { below, wouldStop: candidates.map((s) => s.name) },
+        details: { stopped: [], below, wouldStop: candidates.map((s) => s.name) },
       };
     }
 
@@ -90,12 +81,12 @@ export class ServiceShutdownAction implements SheddingAction {
     const forced = reports.filter((r) => r.result === 'forced').map((r) => r.name);
     const failed = reports.filter((r) => r.result === 'failed' || r.result === 'timeout').map((r) => r.name);
     return {
-      services: stopped,
       summary:
         `stopped ${stopped.length ? stopped.join(', ') : 'nothing'} (below ${below})` +
         (forced.length ? `; forced ${forced.join(', ')}` : '') +
         (failed.length ? `; not stopped: ${failed.join(', ')}` : ''),
       details: {
+        stopped,
         below,
         services: reports.map(({ error, ...report }) =>
           error ? { ...report, error: error.message } : report,
@@ -111,7 +102,7 @@ export class ServiceShutdownAction implements SheddingAction {
     this.watch = undefined;
   }
 
-  private watchForRecovery(context: ActionRunContext): void {
+  private watchForRecovery(context: ActionContext): void {
     const restart = this.options.restart;
     if (!restart || this.watch || this.disposed || this.stopped.size === 0) return;
     if (context.state$ === NEVER) {
@@ -132,7 +123,7 @@ export class ServiceShutdownAction implements SheddingAction {
       .subscribe(() => void this.restartAll(context));
   }
 
-  private async restartAll(context: ActionRunContext): Promise<void> {
+  private async restartAll(context: ActionContext): Promise<void> {
     const restart = this.options.restart;
     if (!restart || this.restarting) return;
     this.restarting = true;

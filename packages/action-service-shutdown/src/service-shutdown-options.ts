@@ -1,4 +1,4 @@
-import { SHED_PRIORITIES, type ShedPriority } from '@memshed/core';
+import { SHED_PRIORITIES, type ShedPriority } from '@memshed/shed-priority';
 import { durationOption as duration, z } from '@memshed/options';
 
 const priority = z.enum(SHED_PRIORITIES as [ShedPriority, ...ShedPriority[]]);

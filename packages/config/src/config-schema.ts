@@ -22,7 +22,7 @@ export const sourceEntrySchema = z
   })
   .describe('A pressure source.');
 
-/** `recovery: { quiet, renotify, scope }`: how the monitor's state returns to normal. */
+/** `recovery: { quiet, scope }`: how the monitor's state returns to normal. */
 export const recoverySchema = z
   .strictObject({
     quiet: durationSchema
@@ -30,9 +30,6 @@ export const recoverySchema = z
       .describe(
         'Time without events at the current level before the state steps down one level. Default 5s.',
       ),
-    renotify: durationSchema
-      .optional()
-      .describe('Repeat the current state this often while above normal (notifications$).'),
     scope: scopeSchema.default('/').describe("The scope whose events drive the state. Default '/'."),
   })
   .describe("How the monitor's state returns to normal.");

@@ -1,7 +1,6 @@
 import {
   PressureSourceFactory,
   SheddingActionFactory,
-  runContextOf,
   type ActionContext,
   type ActionRunRecord,
   type PressureLevel,
@@ -52,7 +51,7 @@ function testPlugins(runs: Run[], fakes: FakeSource[]): ContainerModule {
       create: (options: z.output<typeof workOptions>) => ({
         id: 'work',
         async run(context: ActionContext) {
-          const { scheduler } = runContextOf(context);
+          const { scheduler } = context;
           const run: Run = {
             action: 'work',
             time: scheduler.now(),

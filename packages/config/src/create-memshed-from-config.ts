@@ -72,7 +72,6 @@ export async function createMemshedFromConfig(
     recovery: {
       quiet: config.recovery.quiet,
       scope: config.recovery.scope,
-      ...(config.recovery.renotify !== undefined ? { renotify: config.recovery.renotify } : {}),
     },
     ...(options.scheduler ? { scheduler: options.scheduler } : {}),
     logger,

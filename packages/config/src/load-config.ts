@@ -22,7 +22,7 @@ import { configFileSchema, type MemshedConfigFile } from './config-schema';
 import { discoverConfig, notFoundError, projectRoot, type DiscoverOptions } from './discover-config';
 import { builtinModules, importPluginModule, isPathSpecifier } from './plugin-modules';
 import { checkWithSchema, type SchemaProblem } from './schema-issues';
-import { knownNamesHint } from './suggest';
+import { knownNamesHint } from '@memshed/core';
 
 /** Options of {@link loadConfig}. */
 export interface LoadConfigOptions extends DiscoverOptions {
@@ -95,7 +95,7 @@ export interface LoadedConfig {
   /** The sources, in order. */
   readonly sources: readonly ResolvedSource[];
   /** How the state recovers. */
-  readonly recovery: { readonly quiet: number; readonly renotify?: number; readonly scope: string };
+  readonly recovery: { readonly quiet: number; readonly scope: string };
   /** The policies, in order. */
   readonly policies: readonly ResolvedPolicy[];
   /** Dry run for every policy that does not say. */
@@ -165,11 +165,6 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
       recovery = {
         quiet: 'quiet' in given ? parsed.recovery.quiet : recovery.quiet,
         scope: 'scope' in given ? parsed.recovery.scope : recovery.scope,
-        ...(parsed.recovery.renotify !== undefined
-          ? { renotify: parsed.recovery.renotify }
-          : recovery.renotify !== undefined
-            ? { renotify: recovery.renotify }
-            : {}),
       };
     }
     if (parsed.dryRun !== undefined) dryRun = parsed.dryRun;

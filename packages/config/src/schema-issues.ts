@@ -1,5 +1,5 @@
 import { validateOptions, type OptionsSchema } from '@memshed/core';
-import { didYouMean } from './suggest';
+import { didYouMean } from '@memshed/core';
 import type { z } from '@memshed/options';
 import { describeValue } from './config-error';
 

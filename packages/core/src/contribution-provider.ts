@@ -10,8 +10,8 @@ export interface ContributionProvider<T> {
   getContributions(): readonly T[];
 }
 
-/** A provider over an inversify container lookup. */
-export class ContainerContributionProvider<T> implements ContributionProvider<T> {
+/** A provider over an inversify container lookup (core's only implementation, not exported). */
+class ContainerContributionProvider<T> implements ContributionProvider<T> {
   private cached: readonly T[] | undefined;
 
   constructor(private readonly resolve: () => T[]) {}

@@ -101,6 +101,13 @@ export interface PressureNode {
   /**
    * Whether the in-kernel socket-pressure state is asserted: a `tree = false` window above low
    * asserts it for one second (hysteresis). Never asserted on the root, as in the kernel.
+   *
+   * This is the read side of the kernel's second door, `vmpressure(tree = false)`, which the
+   * kernel's reclaim calls for every cgroup it scans (the simulator's vmscan does the same) and
+   * which the kernel itself reads to throttle socket buffers. Userland never hears of it: no
+   * listener and no `level$` sees these windows. Kept so the port stays the kernel's, whole: a
+   * source that feeds per-group reclaim as the kernel does can ask whether a group is under
+   * socket pressure, e.g. to shrink its own buffers.
    */
   socketPressure(): boolean;
 

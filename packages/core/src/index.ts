@@ -24,14 +24,11 @@ export { DEFAULT_QUIET_MS, PressureMonitor } from './monitor';
 export type { ListenOptions, MonitorOptions } from './monitor';
 export { MemshedError } from './errors';
 export type { MemshedErrorKind, MemshedErrorOptions } from './errors';
-export { Logger, consoleLogger, silentLogger } from './logger';
+export { consoleLogger, silentLogger } from './logger';
+export type { Logger } from './logger';
 export { loopScheduler } from './scheduler';
-export { didYouMean, editDistance, knownNamesHint } from './suggest';
-export {
-  ContainerContributionProvider,
-  bindContributionProvider,
-  contributionProviderId,
-} from './contribution-provider';
+export { didYouMean, knownNamesHint } from './suggest';
+export { bindContributionProvider, contributionProviderId } from './contribution-provider';
 export type { ContributionProvider } from './contribution-provider';
 export {
   PressureSourceFactory,
@@ -51,7 +48,14 @@ export type {
   SheddingAction,
   SourceAvailability,
 } from './plugin';
-export { MemshedFacet, PressureEngineService, SchedulerService, createMemshed, loadPlugins } from './memshed';
+export { definePlugin } from './define-plugin';
+export type {
+  ActionPluginDeclaration,
+  PluginDeclaration,
+  PluginServices,
+  SourcePluginDeclaration,
+} from './define-plugin';
+export { MemshedFacet, createMemshed, loadPlugins } from './memshed';
 export type {
   LoadedPlugins,
   Memshed,

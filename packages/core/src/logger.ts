@@ -1,6 +1,4 @@
 /** Where memshed writes what it decides and what fails. Any console-like object fits. */
-export const Logger = Symbol('Logger');
-/** Where memshed writes what it decides and what fails. Any console-like object fits. */
 export interface Logger {
   debug(message: string, ...details: unknown[]): void;
   info(message: string, ...details: unknown[]): void;

@@ -1,6 +1,6 @@
 // The metadata API decorators need (TypeScript's design:paramtypes, inversify's own keys), without
 // the full polyfill's Map/Set/WeakMap fallbacks for old runtimes: inversify imports this same file,
-// so the start-up path loads one of reflect-metadata's two 50-60 KB files, not both. An
+// so the start-up path loads one of reflect-metadata's two files, not both. An
 // application that loads the full 'reflect-metadata' shares the same registry.
 import 'reflect-metadata/lite';
 import { Container, ContainerModule } from './inversify';
@@ -13,7 +13,7 @@ import {
 import { createEngine, type PressureEngine, type PressureEvent } from './engine';
 import { MemshedError } from './errors';
 import type { PressureLevel, PressureState } from './levels';
-import { Logger, silentLogger } from './logger';
+import { silentLogger, type Logger } from './logger';
 import { PressureMonitor, type ListenOptions, type MonitorOptions } from './monitor';
 import {
   PressureSourceFactory,
@@ -27,11 +27,6 @@ import { ActionRunner } from './runner/action-runner';
 import type { ActionRunRecord } from './runner/action-run-record';
 import { loopScheduler } from './scheduler';
 import { knownNamesHint } from './suggest';
-
-/** Service id of the engine in the container. */
-export const PressureEngineService = Symbol('PressureEngine');
-/** Service id of the scheduler in the container. */
-export const SchedulerService = Symbol('Scheduler');
 
 /** A source named by plugin id, with its options, as in config: `{ use: 'psi', with: {...} }`. */
 export interface SourceSpec {
@@ -150,12 +145,9 @@ export async function createMemshed(options: MemshedOptions = {}): Promise<Memsh
   });
   const recording = runner.results$.subscribe((record) => monitor.recordAction(record));
 
+  // Nothing of core is bound for plugins to inject: sources get the engine, scheduler and logger
+  // through their sink at start, actions through their context at each run.
   const { container, sources: factories } = loadPlugins(options.modules ?? []);
-  container.bind(Logger).toConstantValue(logger);
-  container.bind(SchedulerService).toConstantValue(scheduler);
-  container.bind(PressureEngineService).toConstantValue(engine);
-  container.bind(PressureMonitor).toConstantValue(monitor);
-  container.bind(ActionRunner).toConstantValue(runner);
 
   const sources = (options.sources ?? []).map((spec, index) => resolveSource(spec, index, factories));
 

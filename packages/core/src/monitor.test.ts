@@ -76,21 +76,6 @@ describe(PressureMonitor, () => {
     });
   });
 
-  describe('.notifications$', () => {
-    it('re-notifies the current state while it persists, when renotify is set', () => {
-      const scheduler = createTestScheduler();
-      scheduler.run(({ expectObservable }) => {
-        const monitor = new PressureMonitor(drive(scheduler, { 1: 'medium' }), { quiet: 5, renotify: 2 });
-        expectObservable(monitor.notifications$, '^ 13ms !').toBe('nm-m-ml-l-ln', states);
-      });
-    });
-
-    it('is level$ when renotify is off', () => {
-      const monitor = new PressureMonitor(createEngine());
-      expect(monitor.notifications$).toBe(monitor.level$);
-    });
-  });
-
   describe('.events$', () => {
     it('carries every event of every node', () => {
       const scheduler = new ManualScheduler();

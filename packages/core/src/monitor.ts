@@ -1,15 +1,5 @@
 import type { SchedulerLike } from 'rxjs';
-import {
-  BehaviorSubject,
-  Observable,
-  Subject,
-  Subscription,
-  distinctUntilChanged,
-  map,
-  of,
-  switchMap,
-  timer,
-} from './rx';
+import { BehaviorSubject, Observable, Subject, Subscription, distinctUntilChanged } from './rx';
 import type { PressureEngine, PressureEvent } from './engine';
 import type { ActionRunRecord } from './runner/action-run-record';
 import { MemshedError } from './errors';
@@ -34,11 +24,6 @@ export interface MonitorOptions {
    * state (critical -> medium -> low -> normal, each step taking its own quiet period). Default 5000.
    */
   quiet?: number;
-  /**
-   * Chromium-style re-notification: while the state is above normal, `notifications$` repeats it
-   * every `renotify` milliseconds. Off by default; `level$` never repeats a state.
-   */
-  renotify?: number;
 }
 
 /** Options of {@link PressureMonitor.listen}. */
@@ -61,8 +46,6 @@ export class PressureMonitor {
    * down one state after each quiet period, and never emits the same state twice in a row.
    */
   readonly level$: Observable<PressureState>;
-  /** `level$`, plus repeats of the current state every `renotify` ms while above normal (when set). */
-  readonly notifications$: Observable<PressureState>;
   /** Failures of sources and actions: they never throw into the host application. */
   readonly errors$: Observable<MemshedError>;
   /** A record of every shedding action run (what ran, why, what it freed), from the action runner. */
@@ -93,23 +76,11 @@ export class PressureMonitor {
         `Monitor quiet period must be a finite number of ms >= 0, got ${this.quiet}`,
       );
     }
-    const renotify = options.renotify;
-    if (renotify !== undefined && !(renotify > 0)) {
-      throw new MemshedError('invalid-argument', `Monitor renotify interval must be > 0 ms, got ${renotify}`);
-    }
 
     this.events$ = this.events.asObservable();
     this.errors$ = this.errors.asObservable();
     this.actions$ = this.actions.asObservable();
     this.level$ = this.states.pipe(distinctUntilChanged());
-    this.notifications$ =
-      renotify === undefined
-        ? this.level$
-        : this.level$.pipe(
-            switchMap((state) =>
-              state === 'normal' ? of(state) : timer(0, renotify, this.scheduler).pipe(map(() => state)),
-            ),
-          );
 
     const scope = options.scope ?? '/';
     this.subscription.add(

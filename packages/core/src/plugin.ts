@@ -1,5 +1,5 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
-import type { SchedulerLike } from 'rxjs';
+import type { Observable, SchedulerLike } from 'rxjs';
 import type { PressureEvent, PressureNode } from './engine';
 import type { PressureState } from './levels';
 import type { Logger } from './logger';
@@ -84,7 +84,11 @@ export interface PressureSourceFactory<TOptions = unknown> extends PluginDescrip
  */
 export type ActionOutcome = 'continue' | 'stop';
 
-/** Everything an action run gets: why it runs, whether for real, and how to stop. */
+/**
+ * Everything an action run gets from the action runner: why it runs, whether for real, how
+ * to stop, the clock, the monitor's state and a channel for failures that do not end the run.
+ * Outside a runner (tests, scripts), `createActionContext()` from `@memshed/core/testing` builds one.
+ */
 export interface ActionContext {
   /** The monitor state that triggered the run. */
   readonly level: PressureState;
@@ -98,6 +102,18 @@ export interface ActionContext {
   readonly logger: Logger;
   /** The policy that ran the action, when run by a policy. */
   readonly policy?: string;
+  /** The runner's scheduler: read time from it and schedule timers on it (virtual time in tests). */
+  readonly scheduler: SchedulerLike;
+  /**
+   * The monitor's state (replays the latest), e.g. to undo a shedding on recovery. `NEVER` when
+   * the runner has no monitor.
+   */
+  readonly state$: Observable<PressureState>;
+  /**
+   * Reports a failure that does not end the run (one cache whose flush failed while the others
+   * were purged): it goes to the runner's `errors$` and into the run's record.
+   */
+  report(error: unknown, message?: string): void;
 }
 
 /** What one action run did. */
@@ -108,12 +124,14 @@ export interface ActionResult {
   readonly freedBytes?: number;
   /** Whether `freedBytes` is an estimate rather than a measurement. */
   readonly estimated?: boolean;
-  /** Cache entries dropped. */
-  readonly entries?: number;
-  /** Services stopped. */
-  readonly services?: readonly string[];
   /** One line for the log: what was done (or, in dry-run, what would have been). */
   readonly summary?: string;
+  /**
+   * The action's own structured facts, copied to the run's record as they are: what a cache purge
+   * dropped, which services stopped, the heap before and after a collection. Plain JSON data, so
+   * that `memshed run --json` can print it.
+   */
+  readonly details?: Readonly<Record<string, unknown>>;
 }
 
 /**

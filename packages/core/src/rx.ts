@@ -2,12 +2,11 @@
  * The RxJS values memshed's packages use at run time, each required from its own module:
  * `import { Subject, interval } from '@memshed/core/rx'`.
  *
- * Why not `from 'rxjs'`: its CommonJS index requires all 223 modules of the library, and on
- * Node 20 start-up cost is per module file (~0.5 ms and ~45 KB of RSS each on the benchmark
- * machine), not per feature used; these values pull in ~60 (issue 10, docs/benchmarks.md
- * "Footprint"). They are the same module instances the index re-exports, so values stay identical
- * to an application's `import { Subject } from 'rxjs'` (instanceof, Symbol.observable), and the
- * declarations are the ones `'rxjs'` re-exports. Type-only imports stay on `'rxjs'`.
+ * Why not `from 'rxjs'`: its CommonJS index requires every module of the library, and on Node 20
+ * start-up cost is per module file loaded, not per feature used; these values pull in a fraction
+ * of them (the figures are in docs/benchmarks.md, "Footprint"). They are the same module instances
+ * the index re-exports, so values stay identical to an application's `import { Subject } from
+ * 'rxjs'` (instanceof, Symbol.observable), and the declarations are the ones `'rxjs'` re-exports. Type-only imports stay on `'rxjs'`.
  *
  * `rxjs/internal/*` is an exported path of rxjs 7 but not its documented API: keeping every such
  * import in this one module (an eslint rule sends the packages here) leaves one file to mend if a

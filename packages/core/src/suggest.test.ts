@@ -1,11 +1,17 @@
-import { didYouMean, editDistance, knownNamesHint } from './suggest';
+import { didYouMean, knownNamesHint, typoDistance } from './suggest';
 
-describe('editDistance', () => {
+describe(typoDistance, () => {
   it('counts insertions, deletions and substitutions', () => {
-    expect(editDistance('cache-prge', 'cache-purge')).toBe(1);
-    expect(editDistance('', 'abc')).toBe(3);
-    expect(editDistance('kitten', 'sitting')).toBe(3);
-    expect(editDistance('same', 'same')).toBe(0);
+    expect(typoDistance('cache-prge', 'cache-purge')).toBe(1);
+    expect(typoDistance('', 'abc')).toBe(3);
+    expect(typoDistance('kitten', 'sitting')).toBe(3);
+    expect(typoDistance('same', 'same')).toBe(0);
+  });
+
+  it('counts a swap of two adjacent letters as one edit', () => {
+    expect(typoDistance('wtih', 'with')).toBe(1);
+    expect(typoDistance('quite', 'quiet')).toBe(1);
+    expect(typoDistance('ab', 'ba')).toBe(1);
   });
 });
 
@@ -15,6 +21,7 @@ describe('didYouMean', () => {
     expect(didYouMean('cache-prge', known)).toBe('cache-purge');
     expect(didYouMean('servise-shutdown', known)).toBe('service-shutdown');
     expect(didYouMean('restart-nginx', known)).toBeUndefined();
+    expect(didYouMean('quite', ['quiet', 'scope'])).toBe('quiet');
   });
 });
 

@@ -5,14 +5,14 @@ import {
   validateOptions,
   type ActionRunRecord,
 } from '@memshed/core';
-import { ManualScheduler } from '@memshed/core/testing';
+import { ManualScheduler, createActionContext } from '@memshed/core/testing';
 import {
   ElectronCacheAction,
   electronCacheOptionsSchema,
   type ElectronCacheOptionsInput,
 } from './electron-cache-action';
 import { electronEnvironmentModule } from './electron-environment';
-import electronModule, { ElectronCacheFactory } from './index';
+import electronModule from './index';
 import { FakeElectron, FakeSession, ipcTurns } from './testing';
 
 const MiB = 1024 * 1024;
@@ -76,13 +76,7 @@ describe(ElectronCacheAction, () => {
     it('ends the wait as soon as every renderer answered, and ignores forged or stray answers', async () => {
       const renderer = electron.renderer(101).withPreload(8 * MiB);
       const action = new ElectronCacheAction(options(), electron.environment());
-      const pending = action.run({
-        level: 'medium',
-        trigger: undefined,
-        dryRun: false,
-        signal: new AbortController().signal,
-        logger: console,
-      });
+      const pending = action.run(createActionContext({ level: 'medium', logger: console }));
       // Another webContents, never asked, and a malformed reply: both ignored.
       electron.ipcMain.emit(
         'memshed:relief-done',
@@ -161,18 +155,15 @@ describe(ElectronCacheAction, () => {
   });
 });
 
-describe(ElectronCacheFactory, () => {
+describe('the electron-cache plugin', () => {
   it('is bound by the module under the id electron-cache, and needs the Electron objects', () => {
     const electron = new FakeElectron();
-    const { actions, container } = loadPlugins([
-      electronModule,
-      electronEnvironmentModule(electron.environment()),
-    ]);
+    const { actions } = loadPlugins([electronModule, electronEnvironmentModule(electron.environment())]);
     expect(actions.map((a) => a.id)).toEqual(['electron-cache', 'electron-windows']);
-    expect(container.get(ElectronCacheFactory).create(options())).toBeInstanceOf(ElectronCacheAction);
+    expect(actions[0].create(options())).toBeInstanceOf(ElectronCacheAction);
 
     // Outside Electron and without an environment, creating the action says what to pass.
-    const bare = loadPlugins([electronModule]).container.get(ElectronCacheFactory);
+    const bare = loadPlugins([electronModule]).actions[0];
     let failure: unknown;
     try {
       bare.create(options());
@@ -187,7 +178,7 @@ describe(ElectronCacheFactory, () => {
       electronModule,
       electronEnvironmentModule({ session: electron.environment().session }),
     ]);
-    expect(() => partial.container.get(ElectronCacheFactory).create(options())).toThrow(
+    expect(() => partial.actions[0].create(options())).toThrow(
       /needs Electron's webContents, ipcMain, which the application did not pass/,
     );
   });

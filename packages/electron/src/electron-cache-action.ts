@@ -1,9 +1,8 @@
 import {
   MemshedError,
   formatBytes,
-  runContextOf,
   type ActionContext,
-  type DetailedActionResult,
+  type ActionResult,
   type SheddingAction,
 } from '@memshed/core';
 import { z } from '@memshed/options';
@@ -46,8 +45,7 @@ export class ElectronCacheAction implements SheddingAction {
     private readonly environment: ElectronEnvironment,
   ) {}
 
-  async run(context: ActionContext): Promise<DetailedActionResult> {
-    const run = runContextOf(context);
+  async run(context: ActionContext): Promise<ActionResult> {
     const sessions = this.options.sessions ? this.sessions() : [];
     const renderers = this.options.renderers ? this.renderers() : [];
     if (context.dryRun) {
@@ -63,7 +61,7 @@ export class ElectronCacheAction implements SheddingAction {
         ? askRenderersForRelief(renderers, this.environment.ipcMain, {
             level: context.level,
             timeout: this.options.rendererTimeout,
-            scheduler: run.scheduler,
+            scheduler: context.scheduler,
             signal: context.signal,
           })
         : Promise.resolve(undefined);
@@ -76,7 +74,7 @@ export class ElectronCacheAction implements SheddingAction {
           cleared++;
         } catch (error) {
           failures.push(error);
-          run.report(error, 'session.clearCache() failed');
+          context.report(error, 'session.clearCache() failed');
         }
       }),
     );

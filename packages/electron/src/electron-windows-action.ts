@@ -1,9 +1,4 @@
-import {
-  formatBytes,
-  type ActionContext,
-  type DetailedActionResult,
-  type SheddingAction,
-} from '@memshed/core';
+import { formatBytes, type ActionContext, type ActionResult, type SheddingAction } from '@memshed/core';
 import { z } from '@memshed/options';
 import type { ElectronEnvironment, ElectronWindow } from './electron-environment';
 
@@ -61,7 +56,7 @@ export class ElectronWindowsAction implements SheddingAction {
     private readonly environment: ElectronEnvironment,
   ) {}
 
-  async run(context: ActionContext): Promise<DetailedActionResult> {
+  async run(context: ActionContext): Promise<ActionResult> {
     const all = (this.environment.BrowserWindow?.getAllWindows() ?? []).filter(
       (window) => !window.isDestroyed(),
     );

@@ -7,9 +7,11 @@
  * Nothing is required from `electron` at load: pass the Electron objects with
  * {@link electronEnvironmentModule} (or let the plugins find them when running inside Electron).
  */
-import { PressureSourceFactory, SheddingActionFactory } from '@memshed/core';
-import { ContainerModule } from '@memshed/core/inversify';
-import { ElectronCacheFactory, ElectronSourceFactory, ElectronWindowsFactory } from './electron-factories';
+import { definePlugin } from '@memshed/core';
+import { ElectronCacheAction, electronCacheOptionsSchema } from './electron-cache-action';
+import { ElectronEnvironment, requireEnvironment, runtimeElectronEnvironment } from './electron-environment';
+import { ElectronSource, electronSourceOptionsSchema } from './electron-source';
+import { ElectronWindowsAction, electronWindowsOptionsSchema } from './electron-windows-action';
 
 export { ElectronCacheAction, electronCacheOptionsSchema } from './electron-cache-action';
 export type { ElectronCacheOptions, ElectronCacheOptionsInput } from './electron-cache-action';
@@ -27,7 +29,6 @@ export type {
   WindowDecision,
   WindowPolicy,
 } from './electron-environment';
-export { ElectronCacheFactory, ElectronSourceFactory, ElectronWindowsFactory } from './electron-factories';
 export { ElectronSource, electronSourceOptionsSchema } from './electron-source';
 export type {
   ElectronMemoryReading,
@@ -50,15 +51,54 @@ export type { CacheReliefElectron, CacheReliefOptions } from './preload';
 /**
  * The Electron plugins: the `electron` source and the `electron-cache` and `electron-windows`
  * actions. Config names them after loading the package (`plugins: ['@memshed/electron']`).
+ *
+ * Each takes the Electron objects the application bound with {@link electronEnvironmentModule},
+ * else Electron's own when running inside it. Outside Electron the source reports itself
+ * unavailable (see `memshed doctor`), and creating an action throws a MemshedError `unavailable`
+ * that names what to pass.
  */
-const electronModule = new ContainerModule(({ bind }) => {
-  bind(ElectronSourceFactory).toSelf().inSingletonScope();
-  bind(PressureSourceFactory).toService(ElectronSourceFactory);
-  bind(ElectronCacheFactory).toSelf().inSingletonScope();
-  bind(SheddingActionFactory).toService(ElectronCacheFactory);
-  bind(ElectronWindowsFactory).toSelf().inSingletonScope();
-  bind(SheddingActionFactory).toService(ElectronWindowsFactory);
-});
+const electronModule = definePlugin(
+  {
+    kind: 'source',
+    id: 'electron',
+    description:
+      "Electron's own memory figures: RAM in use (getSystemMemoryInfo) and the app's working sets (getAppMetrics), for platforms without kernel signals",
+    optionsSchema: electronSourceOptionsSchema,
+    create: (options, services) =>
+      new ElectronSource(
+        options,
+        services.find<ElectronEnvironment>(ElectronEnvironment) ?? runtimeElectronEnvironment(),
+      ),
+  },
+  {
+    kind: 'action',
+    id: 'electron-cache',
+    description:
+      "Clear every session's HTTP cache and ask renderers to drop Blink's caches (webFrame.clearCache)",
+    optionsSchema: electronCacheOptionsSchema,
+    create: (options, services) => {
+      const needs = [
+        ...(options.sessions ? (['session'] as const) : []),
+        ...(options.renderers ? (['webContents', 'ipcMain'] as const) : []),
+      ];
+      const bound = services.find<ElectronEnvironment>(ElectronEnvironment);
+      return new ElectronCacheAction(options, requireEnvironment(bound, 'electron-cache', needs));
+    },
+  },
+  {
+    kind: 'action',
+    id: 'electron-windows',
+    description: "Close or reload background windows, largest first, as the app's window policy allows",
+    optionsSchema: electronWindowsOptionsSchema,
+    create: (options, services) => {
+      const bound = services.find<ElectronEnvironment>(ElectronEnvironment);
+      return new ElectronWindowsAction(
+        options,
+        requireEnvironment(bound, 'electron-windows', ['BrowserWindow']),
+      );
+    },
+  },
+);
 
 export default electronModule;
 export { electronModule };

@@ -1,12 +1,9 @@
 import { MemshedError } from '@memshed/core';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import {
-  LoadShedder,
-  type LoadSheddingOptions,
-  type PressureStateSource,
-  type ShedDecision,
-} from './load-shedder';
+import { LoadShedder } from './load-shedder';
+import type { LoadSheddingOptions, PressureStateSource } from './load-shedder-options';
+import type { ShedDecision } from './load-shedder-status';
 import type { RoutePriority } from './route-priority';
 
 /**

@@ -3,26 +3,23 @@
  * follows memshed's state and decides per request; thin adapters plug it into node:http, Express
  * 5, Koa and Fastify.
  */
+export { LoadShedder, isLoadShedder } from './load-shedder';
+export type { ClosableResponse } from './load-shedder';
 export {
   DEFAULT_RELEASE_MIN_BYTES,
   DEFAULT_RETRY_AFTER_SECONDS,
   DEFAULT_SHED_MESSAGE,
   DEFAULT_STATUS_ROUTE,
-  LoadShedder,
-  isLoadShedder,
-} from './load-shedder';
+} from './load-shedder-options';
+export type { LoadSheddingOptions, PressureStateSource, ReleaseOptions } from './load-shedder-options';
 export type {
-  ClosableResponse,
   LoadShedderCounters,
   LoadShedderStatus,
-  LoadSheddingOptions,
-  PressureStateSource,
-  ReleaseOptions,
   ShedBody,
   ShedDecision,
   ShedderRelease,
   StatusEvent,
-} from './load-shedder';
+} from './load-shedder-status';
 export {
   DEFAULT_SHEDDING_LEVELS,
   ROUTE_PRIORITIES,

@@ -2,7 +2,8 @@ import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import { MemshedError, type ActionResult, type PressureState, type SheddingAction } from '@memshed/core';
 import { BehaviorSubject } from 'rxjs';
-import { DEFAULT_RELEASE_MIN_BYTES, LoadShedder, type LoadSheddingOptions } from './load-shedder';
+import { LoadShedder } from './load-shedder';
+import { DEFAULT_RELEASE_MIN_BYTES, type LoadSheddingOptions } from './load-shedder-options';
 import { QUIET_MS, pressureHarness, type PressureHarness } from './test-support/harness';
 
 function req(url: string, method = 'GET', extra: Record<string, unknown> = {}): IncomingMessage {

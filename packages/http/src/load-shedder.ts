@@ -5,212 +5,38 @@ import {
   stateRank,
   type ActionRunRecord,
   type PressureEvent,
-  type PressureLevel,
   type PressureState,
-  type ShedPriority,
 } from '@memshed/core';
-import type { Observable, SchedulerLike, Subscription } from 'rxjs';
+import type { ShedPriority } from '@memshed/shed-priority';
+import type { SchedulerLike, Subscription } from 'rxjs';
 import {
   checkRoutePriority,
   resolveSheddingLevels,
   type RoutePriority,
   type SheddingLevels,
 } from './route-priority';
+import { compileRouteRules, matchRoute, pathnameOf, type CompiledRouteRule } from './route-rules';
 import {
-  compileRouteRules,
-  matchRoute,
-  pathnameOf,
-  type CompiledRouteRule,
-  type RouteRule,
-} from './route-rules';
-
-/**
- * What a {@link LoadShedder} follows: a running memshed, its monitor, or any monitor of a scope
- * (`new PressureMonitor(memshed.engine, { scope: '/app' })`).
- */
-export interface PressureStateSource {
-  /** The pressure state, replaying the latest (memshed's `level$`). */
-  readonly level$: Observable<PressureState>;
-  /** Every pressure event, for the status route's last events. Optional. */
-  readonly events$?: Observable<PressureEvent>;
-  /** The engine, whose scheduler gives the time of `since`. Optional. */
-  readonly engine?: { readonly scheduler: SchedulerLike };
-  /**
-   * Every action run (memshed's `actions$`): a run that released memory ends shedding before
-   * `level$` steps down (see {@link LoadSheddingOptions.release}). Optional.
-   */
-  readonly actions$?: Observable<ActionRunRecord>;
-}
-
-/**
- * When a {@link LoadShedder} counts memory as released (see {@link LoadSheddingOptions.release}).
- */
-export interface ReleaseOptions {
-  /** Bytes an action run must report freed. Default 1 MiB ({@link DEFAULT_RELEASE_MIN_BYTES}). */
-  readonly minBytes?: number;
-  /**
-   * Whether estimates count too (cache-purge's entry sizes, which the process may not have given
-   * back yet), not only measurements (gc's RSS returned). Default false.
-   */
-  readonly estimated?: boolean;
-}
-
-/** Default {@link ReleaseOptions.minBytes}: 1 MiB. */
-export const DEFAULT_RELEASE_MIN_BYTES = 1024 * 1024;
-
-/** A release the shedder acted on, as the status route shows it. */
-export interface ShedderRelease {
-  /** When the action run that released memory ended (the clock's milliseconds). */
-  readonly at: number;
-  /** The action's step name, e.g. `gc`. */
-  readonly action: string;
-  /** The bytes it reported freed. */
-  readonly freedBytes: number;
-  /**
-   * The state requests are decided by since then: `normal`, or the highest level of the pressure
-   * events that came after the release.
-   */
-  readonly shedding: PressureState;
-}
-
-/** Default `Retry-After`, in seconds: the same as @fastify/under-pressure's. */
-export const DEFAULT_RETRY_AFTER_SECONDS = 10;
-
-/** Default path of the status route when `exposeStatusRoute` is `true` (as in @fastify/under-pressure). */
-export const DEFAULT_STATUS_ROUTE = '/status';
-
-/** Default body message of a shed request. */
-export const DEFAULT_SHED_MESSAGE = 'Service Unavailable: the server is shedding load under memory pressure';
-
-/** Options shared by every adapter (node:http, Express, Koa, Fastify). */
-export interface LoadSheddingOptions {
-  /**
-   * Shed every route that is not essential while the state is at or above this level; lower
-   * priorities are shed earlier (see {@link levels}). Default `critical`.
-   */
-  readonly level?: PressureLevel;
-  /**
-   * The level at which each priority is shed, or `never`. Default: `background` at `low`, `low` at
-   * `medium`, `normal` and `high` at `critical`, each capped at {@link level}.
-   */
-  readonly levels?: Partial<Record<ShedPriority, PressureLevel | 'never'>>;
-  /** Priorities by path and method; the first match wins. */
-  readonly routes?: readonly RouteRule[];
-  /**
-   * Decides a request's priority from the request itself (a header, the user); `undefined` falls
-   * back to {@link routes}. Runs for every request: keep it cheap.
-   */
-  readonly classify?: (request: IncomingMessage) => RoutePriority | undefined;
-  /** The priority of requests nothing else classifies. Default `normal`. */
-  readonly defaultPriority?: RoutePriority;
-  /** The `Retry-After` header of shed requests, in seconds (as in @fastify/under-pressure). Default 10. */
-  readonly retryAfter?: number;
-  /** The `message` of the JSON body of shed requests. */
-  readonly message?: string;
-  /**
-   * Serve the shedder's state (level, since, last events, counters) as JSON at `GET /status`
-   * (`true`), at the given path, or `{ url }` (as in @fastify/under-pressure). The status route is
-   * never shed. Default `false`.
-   */
-  readonly exposeStatusRoute?: boolean | string | { readonly url: string };
-  /** How many (coalesced) events the status route shows. Default 10. */
-  readonly statusEvents?: number;
-  /** The clock of `since`. Default: the source's engine scheduler, else the wall clock. */
-  readonly scheduler?: SchedulerLike;
-  /**
-   * Stop shedding as soon as an action reports memory actually released, rather than when `level$`
-   * steps down: memshed's monitor holds a state for its quiet period (5 s by default) after the
-   * last event, long after a purge and a collection have given the memory back, and shedding all
-   * that time refuses traffic for nothing. After a release, requests are decided as if the state
-   * were `normal`, raised again by every pressure event that comes after it (a release that was not
-   * enough is followed by events: shedding resumes at their level); when `level$` rises or reaches
-   * `normal`, the shedder follows it again.
-   *
-   * Counts: an action run on the source's `actions$` that ended `ok`, not in dry run, reporting at
-   * least `minBytes` freed (measured, unless `estimated`). Needs the source's `actions$` and
-   * `events$` (a running memshed has both); without them the shedder follows `level$` only.
-   * `false` follows `level$` only. Default `{ minBytes: 1 MiB, estimated: false }`.
-   */
-  readonly release?: boolean | ReleaseOptions;
-}
-
-/** What the shedder decided for one request. */
-export interface ShedDecision {
-  /** Whether the request is shed (answered 503) rather than served. */
-  readonly shed: boolean;
-  /** The pressure state when it was decided. */
-  readonly state: PressureState;
-  /** The request's priority. */
-  readonly priority: RoutePriority;
-  /** The level at which requests of this priority are shed; undefined when never. */
-  readonly threshold: PressureLevel | undefined;
-  /** The `Retry-After` to send, in seconds. */
-  readonly retryAfter: number;
-}
-
-/** Requests decided since the shedder was created. */
-export interface LoadShedderCounters {
-  /** Requests let through. */
-  readonly accepted: number;
-  /** Requests decided to be shed (answered 503, or handed to a pressure handler). */
-  readonly shed: number;
-  /** Requests let through whose response has not finished yet. */
-  readonly inFlight: number;
-  /** Shed requests by priority. */
-  readonly shedByPriority: Readonly<Record<ShedPriority, number>>;
-}
-
-/**
- * A run of identical pressure events (same level, scope and source) in the status route: bursts
- * of kernel events show as one line with a count.
- */
-export interface StatusEvent {
-  readonly level: PressureLevel;
-  readonly scope: string;
-  readonly source: string;
-  /** The time of the first event of the run. */
-  readonly first: number;
-  /** The time of the last event of the run. */
-  readonly time: number;
-  /** How many events the run holds. */
-  readonly count: number;
-}
-
-/** The body of the status route: the state and the counters, nothing else. */
-export interface LoadShedderStatus {
-  /** The current pressure state. */
-  readonly level: PressureState;
-  /** When the shedder saw that state begin (the clock's milliseconds). */
-  readonly since: number;
-  /** The last runs of events, oldest first. */
-  readonly events: readonly StatusEvent[];
-  /** Requests decided. */
-  readonly counters: LoadShedderCounters;
-  /** Present while a release decides requests below `level` (see {@link LoadSheddingOptions.release}). */
-  readonly release?: ShedderRelease;
-}
-
-/** The JSON body of a shed request. */
-export interface ShedBody {
-  readonly statusCode: 503;
-  readonly error: 'Service Unavailable';
-  readonly message: string;
-  /** The pressure state that made the server shed the request. */
-  readonly level: PressureState;
-}
+  DEFAULT_RETRY_AFTER_SECONDS,
+  DEFAULT_SHED_MESSAGE,
+  checkRetryAfter,
+  releaseRuleOf,
+  statusRouteOf,
+  type LoadSheddingOptions,
+  type PressureStateSource,
+  type ReleaseOptions,
+} from './load-shedder-options';
+import {
+  StatusEventLog,
+  type LoadShedderCounters,
+  type LoadShedderStatus,
+  type ShedBody,
+  type ShedDecision,
+} from './load-shedder-status';
 
 /** The part of a response the shedder watches to count requests in flight. */
 export interface ClosableResponse {
   once(event: 'close', listener: () => void): unknown;
-}
-
-interface MutableEvent {
-  level: PressureLevel;
-  scope: string;
-  source: string;
-  first: number;
-  time: number;
-  count: number;
 }
 
 // The decision of a request, kept on it so that a route guard can decide it again.
@@ -261,9 +87,8 @@ export class LoadShedder {
     normal: 0,
     high: 0,
   };
-  private readonly events: MutableEvent[] = [];
   private readonly bodies = new Map<PressureState, Buffer>();
-  private readonly eventLimit: number;
+  private readonly eventLog: StatusEventLog;
   private readonly rules: readonly CompiledRouteRule[];
   private readonly classify: LoadSheddingOptions['classify'];
   private readonly defaultPriority: RoutePriority;
@@ -289,7 +114,7 @@ export class LoadShedder {
     this.retryAfter = checkRetryAfter(options.retryAfter ?? DEFAULT_RETRY_AFTER_SECONDS);
     this.message = options.message ?? DEFAULT_SHED_MESSAGE;
     this.statusRoute = statusRouteOf(options.exposeStatusRoute);
-    this.eventLimit = Math.max(0, Math.floor(options.statusEvents ?? 10));
+    this.eventLog = new StatusEventLog(Math.max(0, Math.floor(options.statusEvents ?? 10)));
     this.scheduler = options.scheduler ?? source.engine?.scheduler ?? loopScheduler;
     this.enteredAt = this.scheduler.now();
     // Without events after a release, nothing could tell the shedder that pressure came back.
@@ -304,11 +129,11 @@ export class LoadShedder {
         error: () => this.enter('normal'),
       }),
     );
-    if (source.events$ && (this.eventLimit > 0 || this.releaseRule)) {
+    if (source.events$ && (this.eventLog.limit > 0 || this.releaseRule)) {
       this.subscriptions.push(
         source.events$.subscribe((event) => {
           this.raiseCeiling(event);
-          if (this.eventLimit > 0) this.remember(event);
+          if (this.eventLog.limit > 0) this.eventLog.add(event);
         }),
       );
     }
@@ -430,7 +255,7 @@ export class LoadShedder {
     return {
       level: this.current,
       since: this.enteredAt,
-      events: this.events.map((event) => ({ ...event })),
+      events: this.eventLog.snapshot(),
       counters: this.counters,
       ...(released ? { release: { ...released, shedding: this.sheddingState } } : {}),
     };
@@ -486,65 +311,9 @@ export class LoadShedder {
     if (ceiling === undefined || !this.released || event.time < this.released.at) return;
     if (stateRank(event.level) > stateRank(ceiling)) this.ceiling = event.level;
   }
-
-  private remember(event: PressureEvent): void {
-    const last = this.events[this.events.length - 1];
-    if (last && last.level === event.level && last.scope === event.scope && last.source === event.source) {
-      last.count++;
-      last.time = event.time;
-      return;
-    }
-    if (this.events.length === this.eventLimit) this.events.shift();
-    this.events.push({
-      level: event.level,
-      scope: event.scope,
-      source: event.source,
-      first: event.time,
-      time: event.time,
-      count: 1,
-    });
-  }
 }
 
 /** Whether `value` is a {@link LoadShedder} (adapters take a shedder or something to follow). */
 export function isLoadShedder(value: unknown): value is LoadShedder {
   return value instanceof LoadShedder;
-}
-
-function releaseRuleOf(option: boolean | ReleaseOptions): Required<ReleaseOptions> | undefined {
-  if (option === false) return undefined;
-  const rule = option === true ? {} : option;
-  const minBytes = rule.minBytes ?? DEFAULT_RELEASE_MIN_BYTES;
-  if (!Number.isFinite(minBytes) || minBytes < 0) {
-    throw new MemshedError(
-      'invalid-argument',
-      `release.minBytes must be a number of bytes >= 0, got ${minBytes}`,
-      {
-        fix: 'write release: { minBytes: 1048576 } (1 MiB, the default), or release: false to follow level$ only',
-      },
-    );
-  }
-  return { minBytes, estimated: rule.estimated ?? false };
-}
-
-function checkRetryAfter(value: number): number {
-  if (Number.isInteger(value) && value > 0) return value;
-  throw new MemshedError(
-    'invalid-argument',
-    `retryAfter must be a whole number of seconds > 0, got ${value}`,
-    {
-      fix: 'write retryAfter: 10 (seconds, as the Retry-After header counts them)',
-    },
-  );
-}
-
-function statusRouteOf(option: LoadSheddingOptions['exposeStatusRoute']): string | undefined {
-  if (option === undefined || option === false) return undefined;
-  const url = option === true ? DEFAULT_STATUS_ROUTE : typeof option === 'string' ? option : option?.url;
-  if (typeof url !== 'string' || !url.startsWith('/') || url.includes('?')) {
-    throw new MemshedError('invalid-argument', `exposeStatusRoute: '${String(url)}' is not a path`, {
-      fix: "write exposeStatusRoute: true (GET /status) or a path such as '/memshed/status'",
-    });
-  }
-  return url;
 }

@@ -1,11 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import {
-  LoadShedder,
-  isLoadShedder,
-  type LoadSheddingOptions,
-  type PressureStateSource,
-  type ShedDecision,
-} from './load-shedder';
+import { LoadShedder, isLoadShedder } from './load-shedder';
+import type { LoadSheddingOptions, PressureStateSource } from './load-shedder-options';
+import type { ShedDecision } from './load-shedder-status';
 import type { RoutePriority } from './route-priority';
 
 /**

@@ -1,13 +1,11 @@
 import {
   MemshedError,
   PRESSURE_LEVELS,
-  SHED_PRIORITIES,
   isPressureLevel,
-  isShedPriority,
   levelIndex,
   type PressureLevel,
-  type ShedPriority,
 } from '@memshed/core';
+import { SHED_PRIORITIES, isShedPriority, type ShedPriority } from '@memshed/shed-priority';
 
 /**
  * How much a route matters when the server sheds load: the shared priorities of memshed

@@ -11,12 +11,7 @@ import {
 } from '@memshed/core';
 import { ManualScheduler } from '@memshed/core/testing';
 import type { NativeAvailability, NativeWatcher } from '@memshed/native';
-import cgroupV1Module, {
-  CgroupV1Source,
-  CgroupV1SourceFactory,
-  cgroupV1OptionsSchema,
-  type CgroupV1Host,
-} from './index';
+import cgroupV1Module, { CgroupV1Source, cgroupV1OptionsSchema, type CgroupV1Host } from './index';
 
 /** A watcher the test fires by hand, standing in for a kernel eventfd (a counter). */
 class FakeWatcher implements NativeWatcher {
@@ -426,11 +421,11 @@ describe(CgroupV1Source, () => {
   });
 });
 
-describe(CgroupV1SourceFactory, () => {
+describe('the cgroup-v1 module', () => {
   it('is bound by the module as the cgroup-v1 source factory', () => {
     const { sources } = loadPlugins([cgroupV1Module]);
     expect(sources.map((factory) => factory.id)).toEqual(['cgroup-v1']);
-    expect(sources[0]).toBeInstanceOf(CgroupV1SourceFactory);
+    expect(sources[0].description).toMatch(/^cgroup v1 memory\.pressure_level: /);
     expect(sources[0].create(cgroupV1OptionsSchema.parse({}))).toBeInstanceOf(CgroupV1Source);
   });
 

@@ -3,18 +3,21 @@
  * (`memory.pressure_level`) of a cgroup v1 memory cgroup, with OOM and usage-threshold events.
  * Linux-only; importing it never throws, and on other platforms its availability says why not.
  */
-import { ContainerModule } from '@memshed/core/inversify';
-import { PressureSourceFactory } from '@memshed/core';
-import { CgroupV1SourceFactory } from './cgroup-v1-source-factory';
+import { definePlugin } from '@memshed/core';
+import { cgroupV1OptionsSchema } from './cgroup-v1-options';
+import { CGROUP_V1_SOURCE_ID, CgroupV1Source } from './cgroup-v1-source';
 
-/** The plugin module: binds {@link CgroupV1SourceFactory} as a PressureSourceFactory. */
-const cgroupV1Module = new ContainerModule(({ bind }) => {
-  bind(CgroupV1SourceFactory).toSelf().inSingletonScope();
-  bind(PressureSourceFactory).toService(CgroupV1SourceFactory);
+/** The plugin module: the `cgroup-v1` source. */
+const cgroupV1Module = definePlugin({
+  kind: 'source',
+  id: CGROUP_V1_SOURCE_ID,
+  description:
+    "cgroup v1 memory.pressure_level: the kernel's vmpressure levels (low, medium, critical) for one memory cgroup, plus OOM and usage-threshold events",
+  optionsSchema: cgroupV1OptionsSchema,
+  create: (options) => new CgroupV1Source(options),
 });
 export default cgroupV1Module;
 
-export { CgroupV1SourceFactory } from './cgroup-v1-source-factory';
 export { CGROUP_V1_SOURCE_ID, CgroupV1Source } from './cgroup-v1-source';
 export type { CgroupV1Registration, CgroupV1SourceState } from './cgroup-v1-source';
 export { defaultCgroupV1Host } from './cgroup-v1-host';

@@ -1,17 +1,19 @@
-import { ContainerModule } from '@memshed/core/inversify';
-import { PressureSourceFactory } from '@memshed/core';
-import { PsiSourceFactory } from './psi-source-factory';
+import { definePlugin } from '@memshed/core';
+import { PsiSource } from './psi-source';
+import { psiSourceOptionsSchema } from './psi-source-options';
 
 /** The `psi` source plugin. */
-export const psiSourceModule = new ContainerModule(({ bind }) => {
-  bind(PsiSourceFactory).toSelf().inSingletonScope();
-  bind(PressureSourceFactory).toService(PsiSourceFactory);
+export const psiSourceModule = definePlugin({
+  kind: 'source',
+  id: 'psi',
+  description: 'PSI memory stall triggers (/proc/pressure/memory, cgroup v2 memory.pressure, systemd)',
+  optionsSchema: psiSourceOptionsSchema,
+  create: (options) => new PsiSource(options),
 });
 export default psiSourceModule;
 
 export { PsiSource } from './psi-source';
 export type { PsiMode } from './psi-source';
-export { PsiSourceFactory } from './psi-source-factory';
 export { psiSourceOptionsSchema } from './psi-source-options';
 export type { PsiSourceOptions } from './psi-source-options';
 export { parsePsi } from './psi-format';

@@ -4,9 +4,9 @@
  * available memory (Linux MemAvailable, Windows memory load) and macOS's own pressure level: the
  * early warning that reclaim-based levels give too late, and the source that works everywhere.
  */
-import { PressureSourceFactory } from '@memshed/core';
-import { ContainerModule } from '@memshed/core/inversify';
-import { SystemSourceFactory } from './system-source-factory';
+import { definePlugin } from '@memshed/core';
+import { SystemSource } from './system-source';
+import { systemSourceOptionsSchema } from './system-source-options';
 
 export { ConstrainedMemoryReader, locateContainer } from './container-reader';
 export type {
@@ -28,7 +28,6 @@ export type { HostMemory, HostMemoryReader, OsMemory, SysctlRunner } from './hos
 export { SystemSource } from './system-source';
 export { runtimeEnvironment } from './system-environment';
 export type { SystemSourceEnvironment } from './system-environment';
-export { SystemSourceFactory } from './system-source-factory';
 export { systemSourceOptionsSchema } from './system-source-options';
 export type {
   ContainerOptions,
@@ -49,10 +48,14 @@ export type { LevelThresholds, ResolvedThresholds, Threshold } from './threshold
 export { armUsageThresholds } from './usage-thresholds';
 export type { EventfdFactory, UsageThresholds } from './usage-thresholds';
 
-/** The `system` source plugin: binds {@link SystemSourceFactory} as a {@link PressureSourceFactory}. */
-const systemSourceModule = new ContainerModule(({ bind }) => {
-  bind(SystemSourceFactory).toSelf().inSingletonScope();
-  bind(PressureSourceFactory).toService(SystemSourceFactory);
+/** The `system` source plugin. */
+const systemSourceModule = definePlugin({
+  kind: 'source',
+  id: 'system',
+  description:
+    "Headroom against the real limit: the container's own (cgroup v1/v2, constrained memory) and the machine's (MemAvailable, macOS, Windows)",
+  optionsSchema: systemSourceOptionsSchema,
+  create: (options) => new SystemSource(options),
 });
 
 export default systemSourceModule;

@@ -5,7 +5,7 @@ import { createMemshed, type MemshedError, type PressureEvent } from '@memshed/c
 import { ManualScheduler } from '@memshed/core/testing';
 import type { NativeWatcher } from '@memshed/native';
 import { CgroupV1Memory } from '@memshed/cgroupfs';
-import systemSourceModule, { SystemSource, SystemSourceFactory, systemSourceOptionsSchema } from './index';
+import systemSourceModule, { SystemSource, systemSourceOptionsSchema } from './index';
 import type { SystemSourceEnvironment } from './system-environment';
 import type { SystemSourceOptionsInput } from './system-source-options';
 
@@ -437,7 +437,7 @@ describe(SystemSource, () => {
   });
 });
 
-describe(SystemSourceFactory, () => {
+describe('the system module', () => {
   it('is bound by the default module under id system and starts on this machine', async () => {
     const memshed = await createMemshed({
       modules: [systemSourceModule],

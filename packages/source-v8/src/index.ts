@@ -4,9 +4,9 @@
  * medium and critical before V8 dies of "JavaScript heap out of memory", which the kernel never
  * warns about.
  */
-import { PressureSourceFactory } from '@memshed/core';
-import { ContainerModule } from '@memshed/core/inversify';
-import { V8SourceFactory } from './v8-source-factory';
+import { definePlugin } from '@memshed/core';
+import { V8Source } from './v8-source';
+import { v8SourceOptionsSchema } from './v8-source-options';
 
 export { PAGE_SIZE, headroomLevel, reclaimPass } from './gc-accounting';
 export type { GcRecord, HeadroomThresholds, HeapSample, ReclaimPass } from './gc-accounting';
@@ -23,14 +23,17 @@ export {
 export type { GcBatch, GcRecorder, GcRecorderKind } from './gc-recorder';
 export { V8Source } from './v8-source';
 export type { V8SourceEnvironment } from './v8-source';
-export { V8SourceFactory } from './v8-source-factory';
 export { v8SourceOptionsSchema } from './v8-source-options';
 export type { V8SourceOptions, V8SourceOptionsInput } from './v8-source-options';
 
-/** The `v8` source plugin: binds {@link V8SourceFactory} as a {@link PressureSourceFactory}. */
-const v8SourceModule = new ContainerModule(({ bind }) => {
-  bind(V8SourceFactory).toSelf().inSingletonScope();
-  bind(PressureSourceFactory).toService(V8SourceFactory);
+/** The `v8` source plugin. */
+const v8SourceModule = definePlugin({
+  kind: 'source',
+  id: 'v8',
+  description:
+    'V8 heap: GC efficiency (freed / examined per collection) through the vmpressure window, and committed heap against heap_size_limit',
+  optionsSchema: v8SourceOptionsSchema,
+  create: (options) => new V8Source(options),
 });
 
 export default v8SourceModule;

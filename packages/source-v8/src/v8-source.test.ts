@@ -1,6 +1,6 @@
 import { createMemshed, type MemshedError, type PressureEvent } from '@memshed/core';
 import { ManualScheduler } from '@memshed/core/testing';
-import v8SourceModule, { V8Source, V8SourceFactory, v8SourceOptionsSchema } from './index';
+import v8SourceModule, { V8Source, v8SourceOptionsSchema } from './index';
 import type { GcRecord, HeapSample } from './gc-accounting';
 import type { GcBatch, GcRecorder, GcRecorderKind } from './gc-recorder';
 import type { V8SourceEnvironment } from './v8-source';
@@ -234,7 +234,7 @@ describe(V8Source, () => {
   });
 });
 
-describe(V8SourceFactory, () => {
+describe('the v8 module', () => {
   it('is bound by the default module under id v8 and starts on the real runtime', async () => {
     const memshed = await createMemshed({ modules: [v8SourceModule], sources: [{ use: 'v8' }] });
     expect(memshed.sources.map((s) => [s.id, s.state])).toEqual([['v8', 'running']]);

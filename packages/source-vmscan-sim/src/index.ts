@@ -1,11 +1,10 @@
-import { PressureSourceFactory } from '@memshed/core';
-import { ContainerModule } from '@memshed/core/inversify';
-import { VmscanSimSourceFactory } from './vmscan-sim-source';
+import { definePlugin } from '@memshed/core';
+import { createVmscanSimSource, vmscanSimOptionsSchema } from './vmscan-sim-source';
 
 export {
   RECLAIM_RUNS_PER_SLICE,
   VmscanSimSource,
-  VmscanSimSourceFactory,
+  createVmscanSimSource,
   vmscanSimOptionsSchema,
 } from './vmscan-sim-source';
 export type { VmscanSimOptions, VmscanSimSourceInit } from './vmscan-sim-source';
@@ -50,10 +49,13 @@ export { formatTime } from './svg-elements';
 export type { PlotOptions } from './plot';
 export type { LevelCounts, SampleGroup, SimulationOptions, SimulationRecord } from './simulation';
 
-/** The `vmscan-sim` plugin: binds the {@link VmscanSimSourceFactory} as a pressure source. */
-const vmscanSimModule = new ContainerModule(({ bind }) => {
-  bind(VmscanSimSourceFactory).toSelf().inSingletonScope();
-  bind(PressureSourceFactory).toService(VmscanSimSourceFactory);
+/** The `vmscan-sim` plugin: a simulated machine as a pressure source. */
+const vmscanSimModule = definePlugin({
+  kind: 'source',
+  id: 'vmscan-sim',
+  description: 'a simulated machine: a deterministic model of kernel reclaim, driven by a scenario',
+  optionsSchema: vmscanSimOptionsSchema,
+  create: createVmscanSimSource,
 });
 
 export default vmscanSimModule;

@@ -1,4 +1,5 @@
-import { MemshedError, SHED_PRIORITIES, parseDuration, type ShedPriority } from '@memshed/core';
+import { MemshedError, parseDuration } from '@memshed/core';
+import { SHED_PRIORITIES, type ShedPriority } from '@memshed/shed-priority';
 import { z } from '@memshed/options';
 import { policySchema } from '@memshed/policy';
 import { parseBytes, parseRate } from './units';

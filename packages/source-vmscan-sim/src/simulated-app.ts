@@ -1,5 +1,5 @@
 import type { MemoryGroup } from './memory-group';
-import type { ShedPriority } from '@memshed/core';
+import type { ShedPriority } from '@memshed/shed-priority';
 import type { ScenarioCache, ScenarioService, ScenarioWorkload } from './scenario';
 import { PAGE_SIZE } from './units';
 

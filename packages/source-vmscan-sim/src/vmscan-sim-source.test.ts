@@ -12,7 +12,7 @@ import {
 import { ManualScheduler } from '@memshed/core/testing';
 import vmscanSimModule from './index';
 import { loadScenario } from './scenario-loader';
-import { VmscanSimSource, VmscanSimSourceFactory } from './vmscan-sim-source';
+import { VmscanSimSource } from './vmscan-sim-source';
 
 function sinkFor(engine: ReturnType<typeof createEngine>, wrap = (node: PressureNode) => node) {
   const errors: unknown[] = [];
@@ -36,8 +36,8 @@ function kernelPercent(scanned: number, reclaimed: number): number {
   return Number((pressure * 100n) / scale);
 }
 
-describe(VmscanSimSourceFactory, () => {
-  const factory = new VmscanSimSourceFactory();
+describe('the vmscan-sim plugin', () => {
+  const [factory] = loadPlugins([vmscanSimModule]).sources;
 
   it('is the vmscan-sim plugin, with defaulted options', () => {
     expect(factory.id).toBe('vmscan-sim');

@@ -1,11 +1,4 @@
-import {
-  MemshedError,
-  PressureSourceFactory,
-  type PressureSink,
-  type PressureSource,
-  type SourceAvailability,
-} from '@memshed/core';
-import { injectable } from '@memshed/core/inversify';
+import { MemshedError, type PressureSink, type PressureSource, type SourceAvailability } from '@memshed/core';
 import type { SchedulerAction, Subscription } from 'rxjs';
 import { z } from '@memshed/options';
 import type { Scenario } from './scenario';
@@ -126,20 +119,17 @@ export class VmscanSimSource implements PressureSource {
   }
 }
 
-/** Creates `vmscan-sim` sources from config: `{ use: vmscan-sim, with: { scenario: ramp, seed: 7 } }`. */
-@injectable()
-export class VmscanSimSourceFactory implements PressureSourceFactory<VmscanSimOptions> {
-  readonly id = 'vmscan-sim';
-  readonly description = 'a simulated machine: a deterministic model of kernel reclaim, driven by a scenario';
-  readonly optionsSchema = vmscanSimOptionsSchema;
-
-  /** @throws MemshedError `invalid-argument`/`invalid-config` when the scenario cannot be loaded. */
-  create(options: VmscanSimOptions): VmscanSimSource {
-    return new VmscanSimSource({
-      scenario: loadScenario(options.scenario),
-      seed: options.seed,
-      root: options.root,
-      speed: options.speed,
-    });
-  }
+/**
+ * A `vmscan-sim` source from validated config options: `{ use: vmscan-sim, with: { scenario: ramp,
+ * seed: 7 } }`. Loads the scenario now, so that a bad name fails before anything starts.
+ *
+ * @throws MemshedError `invalid-argument`/`invalid-config` when the scenario cannot be loaded.
+ */
+export function createVmscanSimSource(options: VmscanSimOptions): VmscanSimSource {
+  return new VmscanSimSource({
+    scenario: loadScenario(options.scenario),
+    seed: options.seed,
+    root: options.root,
+    speed: options.speed,
+  });
 }

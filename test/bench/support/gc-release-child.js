@@ -7,9 +7,9 @@
 //   node gc-release-child.js buffer|heap synchronous|concurrent [MiB]
 'use strict';
 
-const { ActionRunner, obtainGc } = require('@memshed/core');
+const { ActionRunner } = require('@memshed/core');
 const { GcAction, gcOptionsSchema } = require('@memshed/action-gc');
-const { mallocTrim } = require('@memshed/native');
+const { mallocTrim, obtainGc } = require('@memshed/native');
 const fs = require('node:fs');
 const path = require('node:path');
 

@@ -193,9 +193,8 @@ class DecisionLog {
         ...(record.freedBytes !== undefined
           ? { freedBytes: record.freedBytes, estimated: record.estimated ?? false }
           : {}),
-        ...(record.entries !== undefined ? { entries: record.entries } : {}),
-        ...(record.services ? { services: record.services } : {}),
         ...(record.summary ? { summary: record.summary } : {}),
+        ...(record.details ? { details: record.details } : {}),
         ...(record.errors.length ? { errors: record.errors.map((error) => error.message) } : {}),
       },
       `action   ${record.policy ?? '-'}: ${record.name} ${what}${record.freedBytes !== undefined ? `, freed ${record.estimated ? '~' : ''}${bytes(record.freedBytes)}` : ''}${record.summary ? `: ${record.summary}` : ''}${record.dryRun ? ' (dry run)' : ''}`,

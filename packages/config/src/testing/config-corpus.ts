@@ -260,7 +260,7 @@ export const MALFORMED_CONFIGS: readonly CorpusCase[] = [
     files: { '.memshedrc.yaml': yaml('recovery: { quite: 5s }\n') },
     path: 'recovery.quite',
     expected:
-      "{file}: recovery.quite: unknown key 'quite'. Allowed here: quiet, renotify, scope. Did you mean 'quiet'?",
+      "{file}: recovery.quite: unknown key 'quite'. Allowed here: quiet, scope. Did you mean 'quiet'?",
   },
   {
     name: 'unknown-plugin-option',

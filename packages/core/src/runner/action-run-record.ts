@@ -70,13 +70,9 @@ export interface ActionRunRecord {
   readonly freedBytes?: number;
   /** Whether `freedBytes` is an estimate from sizes rather than a measurement. */
   readonly estimated?: boolean;
-  /** Cache entries dropped. */
-  readonly entries?: number;
-  /** Services stopped. */
-  readonly services?: readonly string[];
   /** One line: what was done, or what would have been. */
   readonly summary?: string;
-  /** The action's structured details (see `DetailedActionResult`). */
+  /** The action's structured facts (`ActionResult.details`), as the action returned them. */
   readonly details?: Readonly<Record<string, unknown>>;
   /** Every failure of the run: the one that ended it and those the action reported on the way. */
   readonly errors: readonly MemshedError[];

@@ -3,7 +3,6 @@ import { MemshedError } from '../errors';
 import type { Logger } from '../logger';
 import type { ActionContext, ActionResult, SheddingAction } from '../plugin';
 import { ManualScheduler } from '../testing';
-import { runContextOf, type ActionRunContext } from './action-run-context';
 import type { ActionRunRecord } from './action-run-record';
 import { ActionRunner } from './action-runner';
 
@@ -102,12 +101,12 @@ describe(ActionRunner, () => {
         { action, name: 'purge' },
         { level: 'critical', trigger, policy: 'trim', dryRun: false },
       );
-      const context = runContextOf(action.contexts[0]);
+      const context = action.contexts[0];
       expect(context).toMatchObject({ level: 'critical', trigger, policy: 'trim', dryRun: false });
       expect(context.signal.aborted).toBe(false);
       expect(context.scheduler).toBe(scheduler);
       scheduler.advanceBy(40);
-      action.resolve({ freedBytes: 4096, estimated: true, entries: 2, summary: 'dropped 2' });
+      action.resolve({ freedBytes: 4096, estimated: true, summary: 'dropped 2', details: { entries: 2 } });
       const record = await done;
       expect(record).toMatchObject({
         run: 1,
@@ -123,8 +122,8 @@ describe(ActionRunner, () => {
         outcome: 'continue',
         freedBytes: 4096,
         estimated: true,
-        entries: 2,
         summary: 'dropped 2',
+        details: { entries: 2 },
         errors: [],
       });
       expect(records).toEqual([record]);
@@ -286,13 +285,15 @@ describe(ActionRunner, () => {
       const action = instant('odd', {
         outcome: 'halt' as 'stop',
         freedBytes: -1,
-        entries: Number.NaN,
+        estimated: 'yes' as unknown as boolean,
         summary: 'ok',
+        details: 'not a record' as unknown as Record<string, unknown>,
       });
       const record = await runner.run(action, { level: 'low' });
       expect(record.outcome).toBe('continue');
       expect(record.freedBytes).toBeUndefined();
-      expect(record.entries).toBeUndefined();
+      expect(record.estimated).toBeUndefined();
+      expect(record.details).toBeUndefined();
       expect(record.summary).toBe('ok');
     });
 
@@ -301,8 +302,8 @@ describe(ActionRunner, () => {
       const action: SheddingAction = {
         id: 'partial',
         run: async (context) => {
-          runContextOf(context).report(new Error('flush failed'), "cache 'sessions' kept 3 dirty entries");
-          return { entries: 5 };
+          context.report(new Error('flush failed'), "cache 'sessions' kept 3 dirty entries");
+          return { details: { entries: 5 } };
         },
       };
       const record = await runner.run(action, { level: 'critical' });
@@ -359,12 +360,12 @@ describe(ActionRunner, () => {
 
     it('hands the monitor state stream and a scheduler to actions', async () => {
       const { runner } = setup();
-      let seen: ActionRunContext | undefined;
+      let seen: ActionContext | undefined;
       await runner.run(
         {
           id: 'peek',
           run: async (context) => {
-            seen = runContextOf(context);
+            seen = context;
             return {};
           },
         },
@@ -519,21 +520,5 @@ describe(ActionRunner, () => {
       expect(record.status).toBe('failed');
       runner.dispose();
     });
-  });
-});
-
-describe(runContextOf, () => {
-  it('fills the runner extras for a bare context', () => {
-    const lines: string[] = [];
-    const context = runContextOf({
-      level: 'low',
-      trigger: undefined,
-      dryRun: false,
-      signal: new AbortController().signal,
-      logger: { debug: () => {}, info: () => {}, warn: () => {}, error: (m: string) => void lines.push(m) },
-    });
-    expect(typeof context.scheduler.now()).toBe('number');
-    context.report(new Error('x'), 'flush');
-    expect(lines).toEqual(['flush: x']);
   });
 });

@@ -1,13 +1,18 @@
 import type { Observable, SchedulerLike, Subscription } from 'rxjs';
 import { NEVER, Subject } from '../rx';
-import type { PressureEvent } from '../engine';
 import { MemshedError } from '../errors';
 import type { PressureState } from '../levels';
 import { silentLogger, type Logger } from '../logger';
-import type { ActionResult, SheddingAction } from '../plugin';
+import type { ActionContext, ActionResult, SheddingAction } from '../plugin';
 import { loopScheduler } from '../scheduler';
 import { formatDuration } from '../duration';
-import type { ActionRunContext, DetailedActionResult } from './action-run-context';
+import {
+  checkTimeout,
+  normalizeStep,
+  type ActionStep,
+  type NormalizedStep,
+  type RunRequest,
+} from './action-step';
 import type {
   ActionRunRecord,
   ActionRunStatus,
@@ -15,40 +20,12 @@ import type {
   ChainPosition,
   ChainRunRecord,
 } from './action-run-record';
+import { ActionSlots, type ActionSlot } from './action-slots';
+import { chainEnding, chainRecord } from './chain-rule';
+import { describeRecord, errorText, policyText, resultFields, skipText } from './run-report';
 
 /** Default time budget of one action run: 10 s. */
 export const DEFAULT_ACTION_TIMEOUT_MS = 10_000;
-
-/** One step of a chain: an action and how the runner treats it. */
-export interface ActionStep {
-  /** The action to run. Its identity keys overlap and cooldown: one instance, one run at a time. */
-  readonly action: SheddingAction;
-  /** Name in records and logs. Default: the action's id. */
-  readonly name?: string;
-  /**
-   * Milliseconds before the run's signal is aborted and the runner stops waiting (the chain goes
-   * on). `Infinity` disables it. Default: the runner's `timeout`.
-   */
-  readonly timeout?: number;
-  /** Milliseconds after a run settles during which the action is skipped. Default 0. */
-  readonly cooldown?: number;
-  /** Run this step as a dry run whatever the request says. */
-  readonly dryRun?: boolean;
-}
-
-/** Why a run is asked for. */
-export interface RunRequest {
-  /** The monitor state behind the run. */
-  readonly level: PressureState;
-  /** The event that triggered it. */
-  readonly trigger?: PressureEvent;
-  /** The policy asking, for records and logs. */
-  readonly policy?: string;
-  /** Ask every step to only report what it would do. */
-  readonly dryRun?: boolean;
-  /** Aborting it cancels the running step (its signal is aborted) and ends the chain. */
-  readonly signal?: AbortSignal;
-}
 
 /** Options of {@link ActionRunner}. */
 export interface ActionRunnerOptions {
@@ -64,15 +41,6 @@ export interface ActionRunnerOptions {
   readonly timeout?: number;
   /** Also called with every failure (e.g. `monitor.reportError`). Exceptions it throws are swallowed. */
   readonly onError?: (error: MemshedError) => void;
-}
-
-interface ActionState {
-  /** A run has started and not settled (also after its timeout). */
-  running: boolean;
-  /** When the running run started. */
-  since: number;
-  /** The action is skipped until then. */
-  coolUntil: number;
 }
 
 /**
@@ -106,7 +74,7 @@ export class ActionRunner {
 
   private readonly results = new Subject<ActionRunRecord>();
   private readonly errors = new Subject<MemshedError>();
-  private readonly states = new WeakMap<SheddingAction, ActionState>();
+  private readonly slots = new ActionSlots();
   private readonly disposal = new AbortController();
   private readonly scheduler: SchedulerLike;
   private readonly logger: Logger;
@@ -131,12 +99,12 @@ export class ActionRunner {
 
   /** Whether a run of `action` has started and not settled. */
   isRunning(action: SheddingAction): boolean {
-    return this.states.get(action)?.running ?? false;
+    return this.slots.peek(action)?.running ?? false;
   }
 
   /** Until when (scheduler time) `action` is cooling down; -Infinity when it is not. */
   coolingUntil(action: SheddingAction): number {
-    return this.states.get(action)?.coolUntil ?? -Infinity;
+    return this.slots.peek(action)?.coolUntil ?? -Infinity;
   }
 
   /**
@@ -162,17 +130,14 @@ export class ActionRunner {
       const failure = MemshedError.from(error, 'internal', `Action chain ${chain} failed inside the runner`);
       this.fail(failure);
       const now = this.scheduler.now();
-      return {
-        chain,
-        policy: request.policy,
-        level: request.level,
-        trigger: request.trigger,
-        dryRun: this.isDryRun(request),
+      const dryRun = this.isDryRun(request);
+      return chainRecord(chain, request, {
+        dryRun,
         startedAt: now,
         finishedAt: now,
         steps: [],
-        ended: 'cancelled' as const,
-      };
+        ended: 'cancelled',
+      });
     });
   }
 
@@ -200,13 +165,10 @@ export class ActionRunner {
     for (let index = 0; index < steps.length; index++) {
       const record = await this.execute(steps[index], request, { id: chain, index, length: steps.length });
       records.push(record);
-      if (record.status === 'cancelled' || record.skipped === 'cancelled' || record.skipped === 'disposed') {
-        ended = 'cancelled';
-        break;
-      }
-      if (record.status === 'ok' && record.outcome === 'stop') {
-        ended = 'stopped';
-        stoppedBy = record.name;
+      const ending = chainEnding(record);
+      if (ending) {
+        ended = ending;
+        if (ending === 'stopped') stoppedBy = record.name;
         break;
       }
     }
@@ -215,18 +177,8 @@ export class ActionRunner {
       'debug',
       () => `chain ${chain}${policyText(request.policy)}: ${ended} after ${records.length} step(s)`,
     );
-    return {
-      chain,
-      policy: request.policy,
-      level: request.level,
-      trigger: request.trigger,
-      dryRun: this.isDryRun(request),
-      startedAt,
-      finishedAt,
-      steps: records,
-      ended,
-      ...(stoppedBy === undefined ? {} : { stoppedBy }),
-    };
+    const dryRun = this.isDryRun(request);
+    return chainRecord(chain, request, { dryRun, startedAt, finishedAt, steps: records, ended, stoppedBy });
   }
 
   private execute(
@@ -260,15 +212,13 @@ export class ActionRunner {
       };
       this.log(
         'debug',
-        () => `${this.label(step, request)} skipped: ${skipText(skip, this.states.get(step.action))}`,
+        () => `${this.label(step, request)} skipped: ${skipText(skip, this.slots.peek(step.action))}`,
       );
       this.emit(record);
       return Promise.resolve(record);
     }
 
-    const state = this.stateOf(step.action);
-    state.running = true;
-    state.since = startedAt;
+    const state = this.slots.take(step.action, startedAt);
     const controller = new AbortController();
     const reported: MemshedError[] = [];
     let finished = false;
@@ -280,11 +230,7 @@ export class ActionRunner {
         request.signal?.removeEventListener('abort', onCancel);
         this.disposal.signal.removeEventListener('abort', onCancel);
       };
-      const finish = (
-        status: ActionRunStatus,
-        result: DetailedActionResult | undefined,
-        error?: MemshedError,
-      ) => {
+      const finish = (status: ActionRunStatus, result: ActionResult | undefined, error?: MemshedError) => {
         if (finished) return;
         finished = true;
         cleanup();
@@ -299,7 +245,7 @@ export class ActionRunner {
         };
         this.log(
           status === 'ok' ? 'info' : 'warn',
-          () => `${this.label(step, request)}: ${describe(record)}`,
+          () => `${this.label(step, request)}: ${describeRecord(record)}`,
         );
         this.emit(record);
         resolve(record);
@@ -318,7 +264,7 @@ export class ActionRunner {
         finish('cancelled', undefined);
       };
 
-      const context: ActionRunContext = {
+      const context: ActionContext = {
         level: request.level,
         trigger: request.trigger,
         dryRun,
@@ -401,10 +347,9 @@ export class ActionRunner {
   }
 
   /** The action really settled: free it for the next run and start its cooldown. */
-  private settle(step: NormalizedStep, state: ActionState, late: boolean, outcome: unknown): void {
+  private settle(step: NormalizedStep, state: ActionSlot, late: boolean, outcome: unknown): void {
     const now = this.scheduler.now();
-    state.running = false;
-    state.coolUntil = now + step.cooldown;
+    this.slots.release(state, now, step.cooldown);
     if (late) {
       this.log('info', () =>
         outcome === 'resolved'
@@ -417,49 +362,11 @@ export class ActionRunner {
   private skipReason(action: SheddingAction, now: number, request: RunRequest): ActionSkipReason | undefined {
     if (this.disposed) return 'disposed';
     if (request.signal?.aborted) return 'cancelled';
-    const state = this.states.get(action);
-    if (state?.running) return 'running';
-    if (state && now < state.coolUntil) return 'cooldown';
-    return undefined;
+    return this.slots.busy(action, now);
   }
 
   private normalize(step: ActionStep | SheddingAction, index: number): NormalizedStep {
-    const spec: ActionStep | undefined = isAction(step) ? { action: step } : step;
-    if (!spec || !isAction(spec.action)) {
-      throw new MemshedError(
-        'invalid-argument',
-        `Step ${index} is not an action: it needs an id and a run() method`,
-        {
-          fix: 'pass a SheddingAction or { action, name?, timeout?, cooldown?, dryRun? }',
-        },
-      );
-    }
-    const cooldown = spec.cooldown ?? 0;
-    if (!(cooldown >= 0) || !Number.isFinite(cooldown)) {
-      throw new MemshedError(
-        'invalid-argument',
-        `Step ${index} ('${spec.action.id}') cooldown must be a finite number of ms >= 0, got ${cooldown}`,
-      );
-    }
-    return {
-      action: spec.action,
-      name: spec.name ?? spec.action.id,
-      timeout:
-        spec.timeout === undefined
-          ? this.timeout
-          : checkTimeout(spec.timeout, `Step ${index} ('${spec.action.id}') timeout`),
-      cooldown,
-      dryRun: spec.dryRun ?? false,
-    };
-  }
-
-  private stateOf(action: SheddingAction): ActionState {
-    let state = this.states.get(action);
-    if (!state) {
-      state = { running: false, since: 0, coolUntil: -Infinity };
-      this.states.set(action, state);
-    }
-    return state;
+    return normalizeStep(step, index, this.timeout);
   }
 
   private isDryRun(request: RunRequest): boolean {
@@ -491,93 +398,4 @@ export class ActionRunner {
       // Logging is best effort.
     }
   }
-}
-
-interface NormalizedStep {
-  readonly action: SheddingAction;
-  readonly name: string;
-  readonly timeout: number;
-  readonly cooldown: number;
-  readonly dryRun: boolean;
-}
-
-function isAction(value: unknown): value is SheddingAction {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as SheddingAction).id === 'string' &&
-    typeof (value as SheddingAction).run === 'function'
-  );
-}
-
-function checkTimeout(timeout: number, what: string): number {
-  if (timeout === Infinity || (timeout > 0 && Number.isFinite(timeout))) return timeout;
-  throw new MemshedError(
-    'invalid-argument',
-    `${what} must be a number of ms > 0 (or Infinity), got ${timeout}`,
-  );
-}
-
-function resultFields(result: DetailedActionResult | undefined): Partial<ActionRunRecord> {
-  if (!result) return {};
-  const fields: {
-    -readonly [
-      K in 'freedBytes' | 'estimated' | 'entries' | 'services' | 'summary' | 'details'
-    ]?: ActionRunRecord[K];
-  } = {};
-  if (isCount(result.freedBytes)) fields.freedBytes = result.freedBytes;
-  if (typeof result.estimated === 'boolean') fields.estimated = result.estimated;
-  if (isCount(result.entries)) fields.entries = result.entries;
-  if (Array.isArray(result.services)) fields.services = Object.freeze([...result.services]);
-  if (typeof result.summary === 'string') fields.summary = result.summary;
-  if (typeof result.details === 'object' && result.details !== null) fields.details = result.details;
-  return fields;
-}
-
-function isCount(value: unknown): value is number {
-  return typeof value === 'number' && Number.isFinite(value) && value >= 0;
-}
-
-function policyText(policy: string | undefined): string {
-  return policy === undefined ? '' : ` (policy '${policy}')`;
-}
-
-function skipText(reason: ActionSkipReason, state: ActionState | undefined): string {
-  switch (reason) {
-    case 'running':
-      return `its previous run (started at ${state?.since}) has not settled`;
-    case 'cooldown':
-      return `cooling down until ${state?.coolUntil}`;
-    case 'cancelled':
-      return 'the request was cancelled before it started';
-    case 'disposed':
-      return 'the runner is disposed';
-  }
-}
-
-function describe(record: ActionRunRecord): string {
-  const took = `${record.finishedAt - record.startedAt} ms`;
-  switch (record.status) {
-    case 'ok': {
-      const parts = [record.dryRun ? 'dry run' : 'done', took];
-      if (record.freedBytes !== undefined)
-        parts.push(`freed ${record.estimated ? '~' : ''}${record.freedBytes} bytes`);
-      if (record.entries !== undefined) parts.push(`${record.entries} entries`);
-      if (record.services?.length) parts.push(`services ${record.services.join(', ')}`);
-      if (record.outcome === 'stop') parts.push('chain stops');
-      return `${parts.join(', ')}${record.summary ? `: ${record.summary}` : ''}`;
-    }
-    case 'failed':
-      return `failed after ${took}`;
-    case 'timeout':
-      return `timed out after ${took}`;
-    case 'cancelled':
-      return `cancelled after ${took}`;
-    case 'skipped':
-      return `skipped (${record.skipped})`;
-  }
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

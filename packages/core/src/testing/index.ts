@@ -1,3 +1,4 @@
 export { FakeSource } from './fake-source';
 export { ManualScheduler } from './manual-scheduler';
 export { createTestScheduler } from './test-scheduler';
+export { createActionContext } from './action-context';

@@ -1,9 +1,10 @@
-import { MemshedError } from '../errors';
+import { MemshedError } from '@memshed/core';
 
 /**
  * How much a cache or a service matters to the application, lowest first: `background` is shed
  * first, `high` last (services of priority `high` are never below any threshold). Shared by the
- * cache-purge and service-shutdown actions so that one word means the same thing in both.
+ * cache-purge and service-shutdown actions, the HTTP load shedder's routes and the simulator, so
+ * that one word means the same thing in each.
  */
 export type ShedPriority = 'background' | 'low' | 'normal' | 'high';
 

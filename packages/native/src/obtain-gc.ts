@@ -16,7 +16,8 @@ export type GcAvailability =
 let obtained: GcAvailability | undefined;
 
 /**
- * V8's `gc()`, obtained once per process: the global one when the process runs with
+ * V8's `gc()`, obtained once per process (a runtime facility plain JavaScript is not handed, like
+ * glibc's malloc_trim next to it; the gc action and cache-purge's `measure` use it): the global one when the process runs with
  * `--expose-gc`, else by turning the flag on at run time (`v8.setFlagsFromString('--expose-gc')`)
  * and taking `gc` from a fresh context (`vm.runInNewContext('gc')`), which is how it works on
  * Node 20 without restarting the process. Never throws; `available: false` says why.

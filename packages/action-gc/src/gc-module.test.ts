@@ -1,11 +1,11 @@
-import { loadPlugins, silentLogger, validateOptions } from '@memshed/core';
+import { loadPlugins, validateOptions } from '@memshed/core';
 import { ContainerModule } from '@memshed/core/inversify';
+import { createActionContext } from '@memshed/core/testing';
 import { GcEnvironment } from './gc-action';
-import { GcFactory } from './gc-factory';
 import { gcModule } from './index';
 
-describe(GcFactory, () => {
-  describe('.create', () => {
+describe('gcModule', () => {
+  describe('create', () => {
     it('gives its actions the GcEnvironment bound in the container, when there is one', async () => {
       const collected: string[] = [];
       const environment: GcEnvironment = {
@@ -20,13 +20,7 @@ describe(GcFactory, () => {
       const factory = loadPlugins([gcModule, bound]).actions.find((f) => f.id === 'gc')!;
       const options = validateOptions(factory.optionsSchema, { cgroup: 'none' });
       if (!options.ok) throw new Error('invalid options');
-      const result = await factory.create(options.value).run({
-        level: 'critical',
-        trigger: undefined,
-        dryRun: false,
-        signal: new AbortController().signal,
-        logger: silentLogger,
-      });
+      const result = await factory.create(options.value).run(createActionContext({ level: 'critical' }));
       expect(collected.length).toBeGreaterThan(0);
       expect(result).toMatchObject({ freedBytes: 0, details: { mallocTrim: { reason: 'none here' } } });
     });
