@@ -1,37 +1,13 @@
-import { parseDuration, PRESSURE_LEVELS, type PressureLevel } from '@memshed/core';
-import { z } from '@memshed/options';
+import { PRESSURE_LEVELS, type PressureLevel } from '@memshed/core';
+import { durationOption, z } from '@memshed/options';
 import { describeValue } from './config-error';
 import { didYouMean } from './suggest';
 
-const DURATION = /^\s*\d+(?:\.\d+)?\s*(?:ms|s|m|h)\s*$/;
-const DURATION_FIX = "Write a number with a unit: '500ms', '5s', '2m' or '1h'";
-
-function durationProblem(value: unknown): string | undefined {
-  if (typeof value === 'string') {
-    return DURATION.test(value) ? undefined : `invalid duration ${describeValue(value)}. ${DURATION_FIX}`;
-  }
-  if (typeof value === 'number') {
-    if (value === 0) return undefined;
-    return Number.isFinite(value) && value > 0
-      ? `ambiguous duration ${value}: a bare number has no unit. Write '${value}s' or '${value}ms'`
-      : `invalid duration ${value}. ${DURATION_FIX}`;
-  }
-  return `expected a duration, got ${describeValue(value)}. ${DURATION_FIX}`;
-}
-
 /**
- * The input side of a duration, for the JSON Schema: `'500ms'`, `'5s'`, `'2m'`, `'1h'`, or `0`.
- * Plain numbers other than 0 are refused: `for: 5` could mean seconds or milliseconds.
+ * A duration as written in config, parsed to milliseconds: memshed's one duration option
+ * (`'500ms'`, `'5s'`, `'2m'`, `'1h'`, or a number of milliseconds such as `5000`).
  */
-export const durationInputSchema = z
-  .union([z.string(), z.number()], { error: (issue) => durationProblem(issue.input) })
-  .superRefine((value, context) => {
-    const problem = durationProblem(value);
-    if (problem) context.addIssue({ code: 'custom', message: problem, input: value });
-  });
-
-/** A duration as written in config, parsed to milliseconds. */
-export const durationSchema = durationInputSchema.transform((value) => parseDuration(value));
+export const durationSchema = durationOption;
 
 function levelProblem(value: unknown): string {
   const known = PRESSURE_LEVELS.join(', ');

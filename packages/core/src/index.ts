@@ -61,5 +61,5 @@ export type {
   SourceStatus,
 } from './memshed';
 export * from './runner';
-export { formatDuration, parseDuration } from './duration';
+export * from './units';
 export { LevelGate } from './level-gate';

@@ -17,7 +17,7 @@ export default cgroupV1Module;
 export { CgroupV1SourceFactory } from './cgroup-v1-source-factory';
 export { CGROUP_V1_SOURCE_ID, CgroupV1Source, defaultCgroupV1Host } from './cgroup-v1-source';
 export type { CgroupV1Host, CgroupV1Registration, CgroupV1SourceState } from './cgroup-v1-source';
-export { cgroupV1OptionsSchema, parseUsageThreshold } from './cgroup-v1-options';
+export { cgroupV1OptionsSchema } from './cgroup-v1-options';
 export type { CgroupV1Options, CgroupV1OptionsInput, UsageThreshold } from './cgroup-v1-options';
 export {
   DEFAULT_MEMORY_MOUNT,

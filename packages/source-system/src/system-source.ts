@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import {
   LevelGate,
   MemshedError,
+  formatBytes,
   type PressureNode,
   type PressureSink,
   type PressureSource,
@@ -32,7 +33,6 @@ import {
 } from './host-reader';
 import type { ContainerOptions, HostOptions, SystemSourceOptions } from './system-source-options';
 import {
-  formatBytes,
   formatThreshold,
   levelForUsage,
   lowestThreshold,

@@ -85,7 +85,7 @@ describe('memshed simulate', () => {
     const failed = await simulate(bad);
     expect(failed.code).toBe(ExitCode.Usage);
     expect(failed.err).toBe(
-      `memshed: ${bad}: workloads[0].rate: expected a rate like "2MiB/s", got "fast" (line 4, column 11)\n`,
+      `memshed: ${bad}: workloads[0].rate: Invalid rate 'fast'. Fix: write a size per second such as '2MiB/s' (or per minute, '30MiB/m'), or a number of bytes per second (line 4, column 11)\n`,
     );
   });
 

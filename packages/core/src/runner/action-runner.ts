@@ -6,7 +6,7 @@ import type { PressureState } from '../levels';
 import { silentLogger, type Logger } from '../logger';
 import type { ActionResult, SheddingAction } from '../plugin';
 import { loopScheduler } from '../scheduler';
-import { formatDuration } from '../duration';
+import { formatDuration } from '../units';
 import type { ActionRunContext, DetailedActionResult } from './action-run-context';
 import type {
   ActionRunRecord,

@@ -14,4 +14,3 @@ export { SHED_PRIORITIES, isShedPriority, shedPriorityRank } from './shed-priori
 export type { ShedPriority } from './shed-priority';
 export { obtainGc } from './obtain-gc';
 export type { GcAvailability, GcFunction } from './obtain-gc';
-export { formatBytes, parseBytes } from './byte-size';
