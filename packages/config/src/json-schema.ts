@@ -1,5 +1,5 @@
 import type { PressureSourceFactory, SheddingActionFactory } from '@memshed/core';
-import { partOf, unitOf, z, type UnitKind } from '@memshed/options';
+import { MARKER_KEYS, partOf, unitOf, z, type UnitKind } from '@memshed/options';
 import { configFileSchema } from './config-schema';
 import { isZodSchema } from './schema-issues';
 
@@ -43,8 +43,7 @@ function toJson(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
       const json = context.jsonSchema as JsonSchema;
       const unit = unitOf(context.zodSchema);
       const part = partOf(context.zodSchema);
-      delete json[UNIT_KEY];
-      delete json[PART_KEY];
+      for (const key of MARKER_KEYS) delete json[key];
       if (unit) {
         // The parser's own grammar, as a pattern: editors then refuse what memshed would refuse.
         const { description } = json;
@@ -68,10 +67,6 @@ function toJson(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
     },
   }) as JsonSchema;
 }
-
-/** The metadata keys of @memshed/options' markers, which are not JSON Schema keywords. */
-const UNIT_KEY = 'memshedUnit';
-const PART_KEY = 'memshedPart';
 
 const SIZES =
   'A number of bytes, or a size with a binary unit: 512K, 512M, 512Mi, 512MiB, 1.5GiB (powers of 1024; 512MB is refused as ambiguous).';

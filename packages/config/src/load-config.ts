@@ -24,6 +24,10 @@ export type {
   ResolvedSource,
 } from './load-config-types';
 
+// Loading a config, in three steps: read the files and check their shape (load-config-files.ts),
+// resolve and check the plugins they name (load-config-plugins.ts), then merge the files into one
+// config (here).
+
 /**
  * Finds (or reads) a config, parses it, checks its shape and every plugin's options, and resolves
  * plugin ids, without creating or starting anything. Every problem is reported at once.

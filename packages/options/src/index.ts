@@ -40,6 +40,12 @@ const MARKER_KEY = 'memshedUnit';
 const PART_KEY = 'memshedPart';
 
 /**
+ * The zod metadata keys of the markers above. zod copies metadata into the JSON Schemas it writes;
+ * these are not JSON Schema keywords, so writers of JSON Schemas remove them.
+ */
+export const MARKER_KEYS: readonly string[] = Object.freeze([MARKER_KEY, PART_KEY]);
+
+/**
  * A zod schema that accepts a number or a text and converts it with `parse`, turning a thrown
  * MemshedError into a validation issue with its message (so config errors keep the key path).
  * `what` names the expected value in the message for a missing or non-text value, e.g.
@@ -89,7 +95,8 @@ const NOUNS: Readonly<Record<UnitKind, string>> = {
  */
 export function unitOption<T>(marker: UnitMarker, parse: (value: number | string) => T) {
   const examples = marker.examples.slice(0, 4).map((example) => `'${example}'`);
-  const what = `${NOUNS[marker.unit]} such as ${examples.slice(0, -1).join(', ')} or ${examples[examples.length - 1]}`;
+  const last = examples.pop();
+  const what = `${NOUNS[marker.unit]} such as ${examples.length ? `${examples.join(', ')} or ${last}` : last}`;
   return parsedOption(parse, what).meta({ [MARKER_KEY]: marker });
 }
 
