@@ -1,6 +1,8 @@
 import { relative, isAbsolute, sep } from 'node:path';
 import { MemshedError, type MemshedErrorKind } from '@memshed/core';
 
+export { describeValue } from '@memshed/options';
+
 /** Where a problem is in a config file, 1-based. */
 export interface SourcePosition {
   /** Line, from 1. */
@@ -90,16 +92,6 @@ export function displayPath(file: string, cwd: string = process.cwd()): string {
   if (!isAbsolute(file)) return file;
   const rel = relative(cwd, file);
   return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel.split(sep).join('/') : file;
-}
-
-/** A value as quoted in messages: `'text'`, `5`, `true`, `a list`, `an object`. */
-export function describeValue(value: unknown): string {
-  if (typeof value === 'string') return `'${value.length > 60 ? `${value.slice(0, 57)}...` : value}'`;
-  if (value === null) return 'null';
-  if (value === undefined) return 'nothing';
-  if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'object') return 'an object';
-  return String(value);
 }
 
 /** `['policies', 0, 'do']` -> `policies[0].do`. */

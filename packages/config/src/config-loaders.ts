@@ -3,17 +3,9 @@ import { readFile } from 'node:fs/promises';
 import Module, { createRequire } from 'node:module';
 import { basename, dirname, extname } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import {
-  LineCounter,
-  parseDocument,
-  isMap,
-  isPair,
-  isScalar,
-  type Document,
-  type Node as YamlNode,
-} from '@memshed/options/yaml';
 import { ConfigError, configIssue, displayPath, type SourcePosition } from './config-error';
 import { findJsonSyntaxError, positionAt } from './json-syntax';
+import { lowerFirst, parseYamlConfig, syntaxIssue, yamlLocator } from './yaml-config';
 
 /** The formats a config file can be written in. */
 export type ConfigFormat = 'json' | 'yaml' | 'javascript' | 'typescript';
@@ -136,33 +128,8 @@ export async function parseConfigFile(
     return { filepath, file, format, value: select(value, prefix), prefix, locate: located };
   }
   if (format === 'yaml') {
-    const lineCounter = new LineCounter();
-    const document = parseDocument(content, { lineCounter, prettyErrors: false, uniqueKeys: true });
-    const error = document.errors[0];
-    if (error) {
-      const { line, col: column } = lineCounter.linePos(error.pos[0]);
-      const problem = error.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
-      throw new ConfigError([syntaxIssue(file, 'YAML', lowerFirst(problem), { line, column })]);
-    }
-    let value: unknown;
-    try {
-      value = document.toJS({ maxAliasCount: 1000 });
-    } catch (cause) {
-      throw new ConfigError(
-        [syntaxIssue(file, 'YAML', lowerFirst((cause as Error).message), { line: 1, column: 1 })],
-        {
-          cause,
-        },
-      );
-    }
-    return {
-      filepath,
-      file,
-      format,
-      value: select(value, prefix),
-      prefix,
-      locate: (path) => locateInDocument(document, lineCounter, [...prefix, ...path]),
-    };
+    const { value, locate } = parseYamlConfig(file, content, prefix);
+    return { filepath, file, format, value: select(value, prefix), prefix, locate };
   }
   const value =
     format === 'typescript'
@@ -177,62 +144,6 @@ function select(value: unknown, prefix: readonly string[]): unknown {
     current =
       typeof current === 'object' && current !== null ? (current as Record<string, unknown>)[key] : undefined;
   return current;
-}
-
-function syntaxIssue(file: string, language: string, problem: string, position: SourcePosition) {
-  return configIssue(file, '', `${language} syntax error: ${problem}`, {
-    position,
-    syntax: true,
-    fix: `Fix the file at line ${position.line}`,
-  });
-}
-
-function lowerFirst(text: string): string {
-  return text.replace(/^[A-Z](?![A-Z])/, (c) => c.toLowerCase());
-}
-
-function yamlLocator(content: string, prefix: readonly string[]): ConfigDocument['locate'] {
-  let cached: { document: Document; lineCounter: LineCounter } | undefined;
-  return (path) => {
-    if (!cached) {
-      const lineCounter = new LineCounter();
-      cached = { document: parseDocument(content, { lineCounter }), lineCounter };
-    }
-    return locateInDocument(cached.document, cached.lineCounter, [...prefix, ...path]);
-  };
-}
-
-/** The position of the deepest existing node on `path`: the key for a map entry, else the value. */
-function locateInDocument(
-  document: Document,
-  lineCounter: LineCounter,
-  path: readonly (string | number)[],
-): SourcePosition | undefined {
-  let node: unknown = document.contents;
-  let position: SourcePosition | undefined = rangeStart(node, lineCounter);
-  for (const segment of path) {
-    if (isMap(node)) {
-      const pair = node.items.find(
-        (item) => isPair(item) && isScalar(item.key) && item.key.value === segment,
-      );
-      if (!pair) break;
-      position = rangeStart(pair.key, lineCounter) ?? position;
-      node = pair.value;
-    } else if (node && typeof node === 'object' && 'items' in node && typeof segment === 'number') {
-      const item = (node as { items: unknown[] }).items[segment];
-      if (item === undefined) break;
-      position = rangeStart(item, lineCounter) ?? position;
-      node = item;
-    } else break;
-  }
-  return position;
-}
-
-function rangeStart(node: unknown, lineCounter: LineCounter): SourcePosition | undefined {
-  const range = (node as YamlNode | undefined)?.range;
-  if (!range) return undefined;
-  const { line, col } = lineCounter.linePos(range[0]);
-  return { line, column: col };
 }
 
 async function runJavaScript(filepath: string, file: string, content: string): Promise<unknown> {

@@ -4,14 +4,7 @@ import { describeValue } from './config-error';
 
 // The policy schemas live in @memshed/policy, which the simulator's scenarios share; re-exported
 // here because config files are where users meet them.
-export {
-  actionEntrySchema,
-  durationInputSchema,
-  durationSchema,
-  levelSchema,
-  policySchema,
-  whenSchema,
-} from '@memshed/policy';
+export { actionEntrySchema, durationSchema, levelSchema, policySchema, whenSchema } from '@memshed/policy';
 export type { ActionEntryConfig, PolicyConfig } from '@memshed/policy';
 
 /** `{ use, with }`: a source by plugin id (or module), with its plugin's options. */

@@ -38,8 +38,8 @@ describe(configJsonSchema, () => {
     expect(level.enum).toEqual(['low', 'medium', 'critical']);
     const duration = schema.properties.policies.items.properties.cooldown;
     expect(duration.anyOf).toEqual([
-      { type: 'string', pattern: '^\\s*\\d+(?:\\.\\d+)?\\s*(?:ms|s|m|h)\\s*$' },
-      { type: 'number', const: 0 },
+      { type: 'number', minimum: 0 },
+      { type: 'string', pattern: '^\\s*\\d+(?:\\.\\d+)?\\s*(?:ms|s|m|h)?\\s*$' },
     ]);
     expect(JSON.stringify(schema)).not.toMatch(/"format":"starts_with"/);
   });

@@ -1,6 +1,6 @@
 import type { PressureSourceFactory, SheddingActionFactory } from '@memshed/core';
-import { z } from '@memshed/options';
-import { configFileSchema, durationInputSchema } from './config-schema';
+import { MARKER_KEYS, partOf, unitOf, z, type UnitKind } from '@memshed/options';
+import { configFileSchema } from './config-schema';
 import { isZodSchema } from './schema-issues';
 
 type JsonSchema = Record<string, unknown>;
@@ -30,7 +30,7 @@ export function configJsonSchema(plugins: SchemaPlugins): JsonSchema {
     title: 'memshed configuration',
     ...withoutDialect(schema),
     description:
-      'Pressure sources, recovery and shedding policies for memshed. Durations: 500ms, 5s, 2m, 1h. Levels: low, medium, critical.',
+      'Pressure sources, recovery and shedding policies for memshed. Durations: 500ms, 5s, 2m, 1h, or milliseconds. Sizes: 512M, 512Mi, 512MiB, or bytes (powers of 1024). Levels: low, medium, critical.',
   };
 }
 
@@ -40,21 +40,46 @@ function toJson(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
     io,
     unrepresentable: 'any',
     override: (context) => {
-      if (context.zodSchema === durationInputSchema) {
-        const description = context.jsonSchema.description;
-        for (const key of Object.keys(context.jsonSchema)) delete context.jsonSchema[key];
-        Object.assign(context.jsonSchema, {
+      const json = context.jsonSchema as JsonSchema;
+      const unit = unitOf(context.zodSchema);
+      const part = partOf(context.zodSchema);
+      for (const key of MARKER_KEYS) delete json[key];
+      if (unit) {
+        // The parser's own grammar, as a pattern: editors then refuse what memshed would refuse.
+        const { description } = json;
+        for (const key of Object.keys(json)) delete json[key];
+        Object.assign(json, {
           anyOf: [
-            { type: 'string', pattern: '^\\s*\\d+(?:\\.\\d+)?\\s*(?:ms|s|m|h)\\s*$' },
-            { type: 'number', const: 0 },
+            { type: 'number', minimum: 0 },
+            { type: 'string', pattern: unit.pattern },
           ],
+          description: [description, UNIT_HELP[unit.unit], unit.help].filter(Boolean).join(' '),
+          examples: [...unit.examples],
+        });
+      } else if (part) {
+        const { description } = json;
+        for (const key of Object.keys(json)) delete json[key];
+        Object.assign(json, {
+          anyOf: [{ const: false }, withoutDialect(toJson(part, io))],
           ...(description ? { description } : {}),
-          examples: ['500ms', '5s', '2m'],
         });
       }
     },
   }) as JsonSchema;
 }
+
+const SIZES =
+  'A number of bytes, or a size with a binary unit: 512K, 512M, 512Mi, 512MiB, 1.5GiB (powers of 1024; 512MB is refused as ambiguous).';
+const DURATIONS = 'A number of milliseconds, or a duration: 500ms, 5s, 2m, 1h.';
+
+/** What each kind of unit option takes, appended to the option's own description. */
+const UNIT_HELP: Readonly<Record<UnitKind, string>> = {
+  bytes: SIZES,
+  'bytes-or-percent': `${SIZES} Or a share of the limit: 75%.`,
+  rate: 'A size per second (2MiB/s, or per minute: 30MiB/m), or a number of bytes per second.',
+  duration: DURATIONS,
+  'duration-or-never': `${DURATIONS} Or never.`,
+};
 
 /** The `format` values of draft-07; zod also writes its own (`starts_with`), which validators refuse. */
 const STANDARD_FORMATS = new Set([

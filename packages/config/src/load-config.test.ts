@@ -131,7 +131,7 @@ describe(loadConfig, () => {
           about: '',
           files: {
             '.memshedrc.yaml':
-              'plugins: [./plugins/test-plugins.cjs]\nsources:\n  - use: test-pulse\n    with: { every: 0 }\npolicies:\n  - when: { level: hot, for: 5 }\n    do: []\ndryRun: maybe\n',
+              'plugins: [./plugins/test-plugins.cjs]\nsources:\n  - use: test-pulse\n    with: { every: 0 }\npolicies:\n  - when: { level: hot, for: 5d }\n    do: []\ndryRun: maybe\n',
           },
         }),
       }),

@@ -65,5 +65,18 @@ export type {
   SourceStatus,
 } from './memshed';
 export * from './runner';
-export { formatDuration, parseDuration } from './duration';
+export {
+  DURATION_OR_NEVER_PATTERN,
+  DURATION_PATTERN,
+  SIZE_OR_PERCENT_PATTERN,
+  SIZE_PATTERN,
+  formatBytes,
+  formatDuration,
+  parseBytes,
+  parseBytesOrPercent,
+  parseDuration,
+  parseDurationOrNever,
+  parseRate,
+} from './units';
+export type { BytesOrPercent } from './units';
 export { LevelGate } from './level-gate';

@@ -64,7 +64,7 @@ describe(ElectronCacheAction, () => {
         status: 'ok',
         freedBytes: 36 * MiB + 10 * MiB + 6 * MiB,
         estimated: true,
-        summary: 'cleared the HTTP cache of 2 sessions; 3 of 4 renderers dropped their caches (52.0 MiB)',
+        summary: 'cleared the HTTP cache of 2 sessions; 3 of 4 renderers dropped their caches (52 MiB)',
         details: {
           sessions: { cleared: 2, failed: 0 },
           renderers: { asked: 4, answered: 3, incomplete: true },

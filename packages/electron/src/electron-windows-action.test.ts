@@ -62,7 +62,7 @@ describe(ElectronWindowsAction, () => {
       expect(record).toMatchObject({
         freedBytes: 90 * MiB,
         estimated: true,
-        summary: 'closed 1 and reloaded 0 background window(s) (~90.0 MiB)',
+        summary: 'closed 1 and reloaded 0 background window(s) (~90 MiB)',
       });
     });
 
@@ -109,7 +109,7 @@ describe(ElectronWindowsAction, () => {
         },
       );
       expect(record.summary).toBe(
-        'would have closed 3 and would have reloaded 0 background window(s) (~310.0 MiB)',
+        'would have closed 3 and would have reloaded 0 background window(s) (~310 MiB)',
       );
       expect(electron.windows.some((w) => w.closed)).toBe(false);
     });

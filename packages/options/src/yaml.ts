@@ -9,5 +9,5 @@
  * and the simulator (both depend on this package), so a process that loads both, such as the CLI,
  * holds one copy. Only what they use is exported; `@memshed/options` itself does not load it.
  */
-export { LineCounter, isMap, isPair, isScalar, parseDocument } from 'yaml';
+export { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument } from 'yaml';
 export type { Document, Node } from 'yaml';

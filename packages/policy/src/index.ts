@@ -1,6 +1,5 @@
 export {
   actionEntrySchema,
-  durationInputSchema,
   durationSchema,
   levelSchema,
   pluginNameSchema,

@@ -1,47 +1,14 @@
-import { didYouMean, parseDuration, PRESSURE_LEVELS, type PressureLevel } from '@memshed/core';
-import { z } from '@memshed/options';
+import { didYouMean, PRESSURE_LEVELS, type PressureLevel } from '@memshed/core';
+import { describeValue, durationOption, z } from '@memshed/options';
 
 // The policy part of memshed config, shared by config files and simulation scenarios so that a
 // policy means the same in both.
 
-function describeInput(value: unknown): string {
-  if (typeof value === 'string') return `'${value.length > 60 ? `${value.slice(0, 57)}...` : value}'`;
-  if (value === null) return 'null';
-  if (value === undefined) return 'nothing';
-  if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'object') return 'an object';
-  return String(value);
-}
-
-const DURATION = /^\s*\d+(?:\.\d+)?\s*(?:ms|s|m|h)\s*$/;
-const DURATION_FIX = "Write a number with a unit: '500ms', '5s', '2m' or '1h'";
-
-function durationProblem(value: unknown): string | undefined {
-  if (typeof value === 'string') {
-    return DURATION.test(value) ? undefined : `invalid duration ${describeInput(value)}. ${DURATION_FIX}`;
-  }
-  if (typeof value === 'number') {
-    if (value === 0) return undefined;
-    return Number.isFinite(value) && value > 0
-      ? `ambiguous duration ${value}: a bare number has no unit. Write '${value}s' or '${value}ms'`
-      : `invalid duration ${value}. ${DURATION_FIX}`;
-  }
-  return `expected a duration, got ${describeInput(value)}. ${DURATION_FIX}`;
-}
-
 /**
- * The input side of a duration, for the JSON Schema: `'500ms'`, `'5s'`, `'2m'`, `'1h'`, or `0`.
- * Plain numbers other than 0 are refused: `for: 5` could mean seconds or milliseconds.
+ * A duration as written in config or a scenario, parsed to milliseconds: memshed's one duration
+ * option (`'500ms'`, `'5s'`, `'2m'`, `'1h'`, or a number of milliseconds such as `5000`).
  */
-export const durationInputSchema = z
-  .union([z.string(), z.number()], { error: (issue) => durationProblem(issue.input) })
-  .superRefine((value, context) => {
-    const problem = durationProblem(value);
-    if (problem) context.addIssue({ code: 'custom', message: problem, input: value });
-  });
-
-/** A duration as written in config, parsed to milliseconds. */
-export const durationSchema = durationInputSchema.transform((value) => parseDuration(value));
+export const durationSchema = durationOption;
 
 function levelProblem(value: unknown): string {
   const known = PRESSURE_LEVELS.join(', ');
@@ -50,7 +17,7 @@ function levelProblem(value: unknown): string {
     return `'normal' is not a pressure level: policies run on pressure. Use one of ${known}`;
   }
   const suggestion = typeof value === 'string' ? didYouMean(value, [...PRESSURE_LEVELS]) : undefined;
-  return `expected one of ${known}, got ${describeInput(value)}${suggestion ? `. Did you mean '${suggestion}'?` : ''}`;
+  return `expected one of ${known}, got ${describeValue(value)}${suggestion ? `. Did you mean '${suggestion}'?` : ''}`;
 }
 
 /** `low`, `medium` or `critical`: nothing else. */
@@ -60,16 +27,16 @@ export const levelSchema = z.enum(PRESSURE_LEVELS as [PressureLevel, ...Pressure
 
 /** A plugin id (`cache-purge`) or module specifier (`./my-action.js`), as `use:` takes it. */
 export const pluginNameSchema = z
-  .string({ error: (issue) => `expected a plugin id or module, got ${describeInput(issue.input)}` })
+  .string({ error: (issue) => `expected a plugin id or module, got ${describeValue(issue.input)}` })
   .min(1, { error: 'empty: name a plugin id (e.g. psi) or a module (e.g. ./my-plugin.js)' });
 
 /** A scope path of the engine's tree: `/`, `/app`. */
 export const scopeSchema = z
   .string({
-    error: (issue) => `expected a scope path such as '/' or '/app', got ${describeInput(issue.input)}`,
+    error: (issue) => `expected a scope path such as '/' or '/app', got ${describeValue(issue.input)}`,
   })
   .refine((value) => value.startsWith('/'), {
-    error: (issue) => `expected a scope path starting with '/', got ${describeInput(issue.input)}`,
+    error: (issue) => `expected a scope path starting with '/', got ${describeValue(issue.input)}`,
   });
 
 /** `{ use, with, name, timeout }`: one action of a policy's chain. */
@@ -109,7 +76,7 @@ export const policySchema = z
         error: (issue) =>
           issue.input === undefined
             ? 'required: a list of actions, e.g. [{ use: gc }]'
-            : `expected a list of actions, got ${describeInput(issue.input)}`,
+            : `expected a list of actions, got ${describeValue(issue.input)}`,
       })
       .min(1, { error: 'empty chain: a policy needs at least one action, e.g. - use: gc' })
       .describe('The actions, run in order until one says stop.'),

@@ -1,5 +1,5 @@
 import { validateOptions } from '@memshed/core';
-import { cgroupV1OptionsSchema, parseUsageThreshold } from './cgroup-v1-options';
+import { cgroupV1OptionsSchema } from './cgroup-v1-options';
 
 describe('cgroupV1OptionsSchema', () => {
   it('defaults to every level of this process cgroup, default mode, with OOM events', () => {
@@ -47,21 +47,29 @@ describe('cgroupV1OptionsSchema', () => {
   });
 });
 
-describe(parseUsageThreshold, () => {
+describe('cgroupV1OptionsSchema usageThreshold', () => {
   it.each([
     [1048576, { bytes: 1048576 }],
     ['65536', { bytes: 65536 }],
     ['512M', { bytes: 512 * 2 ** 20 }],
     ['1.5GiB', { bytes: 1.5 * 2 ** 30 }],
     ['64k', { bytes: 65536 }],
+    [1.5, { bytes: 1 }],
     ['80%', { percent: 80 }],
     ['12.5 %', { percent: 12.5 }],
     ['0%', undefined],
     ['100%', undefined],
     [0, undefined],
-    [1.5, undefined],
     ['12X', undefined],
+    ['512MB', undefined],
   ])('parses %j as %j', (input, expected) => {
-    expect(parseUsageThreshold(input)).toEqual(expected);
+    const result = validateOptions(cgroupV1OptionsSchema, { usageThreshold: input });
+    expect(result.ok ? result.value.usageThreshold : undefined).toEqual(expected);
+  });
+
+  it('reads minIntervalMs as a duration', () => {
+    expect(cgroupV1OptionsSchema.parse({ minIntervalMs: '50ms' }).minIntervalMs).toBe(50);
+    expect(cgroupV1OptionsSchema.parse({ minIntervalMs: 50 }).minIntervalMs).toBe(50);
+    expect(validateOptions(cgroupV1OptionsSchema, { minIntervalMs: '2s' }).ok).toBe(false);
   });
 });

@@ -23,5 +23,5 @@ export type { CgroupV1Registration, CgroupV1SourceState } from './cgroup-v1-sour
 export { defaultCgroupV1Host } from './cgroup-v1-host';
 export type { CgroupV1Host } from './cgroup-v1-host';
 export { DEFAULT_MEMORY_MOUNT } from './cgroup-v1-probe';
-export { cgroupV1OptionsSchema, parseUsageThreshold } from './cgroup-v1-options';
+export { cgroupV1OptionsSchema } from './cgroup-v1-options';
 export type { CgroupV1Options, CgroupV1OptionsInput, UsageThreshold } from './cgroup-v1-options';

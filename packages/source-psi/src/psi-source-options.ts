@@ -1,4 +1,4 @@
-import { z } from '@memshed/options';
+import { durationOption, z } from '@memshed/options';
 import { parseTrigger } from './psi-trigger';
 
 const trigger = z
@@ -38,8 +38,8 @@ export const psiSourceOptionsSchema = z.strictObject({
     .default({ low: 'some 70ms 2s', medium: 'some 100ms 2s', critical: 'full 100ms 2s' }),
   /** `auto`: triggers, falling back to polling where refused; `trigger` or `poll` to force one. */
   mode: z.enum(['auto', 'trigger', 'poll']).default('auto'),
-  /** Polling interval of the fallback, in milliseconds. */
-  pollInterval: z.number().int().min(100).default(1000),
+  /** Polling interval of the fallback: a duration (`'1s'`, or milliseconds), at least 100ms. Default 1s. */
+  pollInterval: durationOption.refine((ms) => ms >= 100, { message: 'must be at least 100ms' }).default(1000),
   /** GLib's confirmation: ignore events while more than this fraction of memory is available (e.g. 0.5). */
   ignoreAboveAvailable: z.number().min(0).max(1).optional(),
   /** Filesystem root, for fixture trees in tests. */

@@ -36,13 +36,13 @@ export type {
   SystemSourceOptionsInput,
 } from './system-source-options';
 export {
-  formatBytes,
   formatThreshold,
   levelForUsage,
   lowestThreshold,
   parseThreshold,
   resolveThresholds,
   thresholdBytes,
+  thresholdOption,
 } from './threshold';
 export type { LevelThresholds, ResolvedThresholds, Threshold } from './threshold';
 export { armUsageThresholds } from './usage-thresholds';

@@ -1,39 +1,5 @@
-import { parseDuration } from '@memshed/core';
-import { z } from '@memshed/options';
-import { parseThreshold } from './threshold';
-
-function parsed<T>(parse: (value: string | number) => T) {
-  return z.union([z.number(), z.string()]).transform((value, context): T => {
-    try {
-      return parse(value);
-    } catch (error) {
-      context.addIssue({ code: 'custom', message: (error as Error).message });
-      return z.NEVER;
-    }
-  });
-}
-
-/**
- * `false`, or options of `schema` (`{}` gives its defaults). Written by hand rather than as a union
- * so that a mistake inside the object is reported at its own key path, not as "Invalid input".
- */
-function orFalse<S extends z.ZodType<object>>(schema: S) {
-  return z
-    .custom<false | z.input<S>>()
-    .transform((value, context): false | z.output<S> => {
-      if (value === false) return false;
-      const result = schema.safeParse(value);
-      if (result.success) return result.data;
-      for (const issue of result.error.issues) context.addIssue({ ...issue, code: 'custom' });
-      return z.NEVER;
-    })
-    .prefault({} as z.input<S>);
-}
-
-/** `'75%'`, `'25% free'`, `'384MiB'`, `'64MiB free'` or a number of bytes. */
-const threshold = parsed(parseThreshold);
-/** `'250ms'`, `'1s'` or milliseconds. */
-const duration = parsed(parseDuration);
+import { durationOption as duration, orFalse, z } from '@memshed/options';
+import { parseThreshold, thresholdOption as threshold } from './threshold';
 
 /** Headroom against the container's own limit. */
 const containerSchema = z.strictObject({

@@ -377,7 +377,7 @@ describe(SystemSource, () => {
       expect(source.availability()).toEqual({
         available: true,
         detail:
-          'cgroup-v1 /process_api/test: 144.6MiB of 256MiB, medium at 75%, critical at 85% (usage thresholds by eventfd); ' +
+          'cgroup-v1 /process_api/test: 144.6 MiB of 256 MiB, medium at 75%, critical at 85% (usage thresholds by eventfd); ' +
           'host MemAvailable (/proc/meminfo)',
       });
     });
@@ -410,7 +410,7 @@ describe(SystemSource, () => {
       );
       expect(source.availability()).toMatchObject({
         available: true,
-        detail: expect.stringContaining('medium at 200MiB'),
+        detail: expect.stringContaining('medium at 200 MiB'),
       });
     });
 

@@ -1,5 +1,11 @@
 import { CgroupV1Memory, CgroupV2Memory } from '@memshed/cgroupfs';
-import { MemshedError, type PressureSink, type PressureSource, type SourceAvailability } from '@memshed/core';
+import {
+  MemshedError,
+  formatBytes,
+  type PressureSink,
+  type PressureSource,
+  type SourceAvailability,
+} from '@memshed/core';
 import { ContainerWatch } from './container-watch';
 import { locateContainer, type ContainerReader, type ContainerSample } from './container-reader';
 import {
@@ -11,7 +17,7 @@ import {
 import { HostWatch } from './host-watch';
 import { runtimeEnvironment, type SystemSourceEnvironment } from './system-environment';
 import type { ContainerOptions, SystemSourceOptions } from './system-source-options';
-import { formatBytes, formatThreshold, lowestThreshold, resolveThresholds } from './threshold';
+import { formatThreshold, lowestThreshold, resolveThresholds } from './threshold';
 
 /** What the source would watch here, and why not when it would not. */
 interface Plan {

@@ -1,6 +1,5 @@
 import { MemshedError } from '@memshed/core';
 import {
-  formatBytes,
   formatThreshold,
   levelForUsage,
   lowestThreshold,
@@ -20,14 +19,15 @@ describe('parseThreshold', () => {
     ['512M', { kind: 'bytes', value: 512 * MiB, free: false }],
     ['1.5G', { kind: 'bytes', value: 1.5 * 1024 * MiB, free: false }],
     ['64 mib free', { kind: 'bytes', value: 64 * MiB, free: true }],
-    ['100MB', { kind: 'bytes', value: 100e6, free: false }],
+    ['100MiB', { kind: 'bytes', value: 100 * MiB, free: false }],
     ['4096', { kind: 'bytes', value: 4096, free: false }],
     [1048576, { kind: 'bytes', value: MiB, free: false }],
+    [1.5, { kind: 'bytes', value: 1, free: false }],
   ])('reads %j', (input, expected) => {
     expect(parseThreshold(input)).toEqual(expected);
   });
 
-  it.each(['0%', '101%', 'lots', '12 parsecs', '-5MiB', '', 0, 1.5, -1])(
+  it.each(['0%', '101%', 'lots', '12 parsecs', '-5MiB', '', 0, 0.5, -1])(
     'rejects %j with the accepted forms',
     (input) => {
       expect(() => parseThreshold(input)).toThrow(MemshedError);
@@ -36,11 +36,19 @@ describe('parseThreshold', () => {
       );
     },
   );
+
+  it.each([
+    ['100MB', "'100MB' is ambiguous: write 100MiB (or 100M) for 2^20-byte megabytes, or 100000000 for SI"],
+    ['64MB free', "'64MB' is ambiguous: write 64MiB (or 64M)"],
+    ['64Mo free', "unknown unit 'Mo' (did you mean '64M'?)"],
+  ])('refuses %j with what to write instead', (input, message) => {
+    expect(() => parseThreshold(input)).toThrow(message);
+  });
 });
 
 describe('formatThreshold', () => {
   it('writes what parseThreshold reads back', () => {
-    for (const text of ['75%', '25% free', '384MiB', '64MiB free', '12.5%']) {
+    for (const text of ['75%', '25% free', '384 MiB', '64 MiB free', '12.5%']) {
       expect(formatThreshold(parseThreshold(text))).toBe(text);
       expect(parseThreshold(formatThreshold(parseThreshold(text)))).toEqual(parseThreshold(text));
     }
@@ -86,14 +94,5 @@ describe('levelForUsage', () => {
     expect(noLow.low).toBe(Infinity);
     expect(levelForUsage(60 * MiB, noLow)).toBeUndefined();
     expect(lowestThreshold(noLow)).toBe(75 * MiB);
-  });
-});
-
-describe('formatBytes', () => {
-  it('uses binary units', () => {
-    expect(formatBytes(256 * MiB)).toBe('256MiB');
-    expect(formatBytes(1536 * MiB)).toBe('1.5GiB');
-    expect(formatBytes(100)).toBe('100B');
-    expect(formatBytes(Infinity)).toBe('unlimited');
   });
 });

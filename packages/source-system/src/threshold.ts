@@ -1,4 +1,12 @@
-import { MemshedError, type PressureLevel } from '@memshed/core';
+import {
+  MemshedError,
+  SIZE_OR_PERCENT_PATTERN,
+  formatBytes,
+  parseBytesOrPercent,
+  type BytesOrPercent,
+  type PressureLevel,
+} from '@memshed/core';
+import { unitOption } from '@memshed/options';
 
 /**
  * A usage threshold against a limit, as written in config:
@@ -10,57 +18,51 @@ export type Threshold =
   | { readonly kind: 'percent'; readonly value: number; readonly free: boolean }
   | { readonly kind: 'bytes'; readonly value: number; readonly free: boolean };
 
-/** Binary multiples (the kernel's memparse: `512M` in memory.limit_in_bytes is 512 MiB), and SI ones. */
-const UNITS: Readonly<Record<string, number>> = {
-  '': 1,
-  b: 1,
-  k: 1024,
-  ki: 1024,
-  kib: 1024,
-  m: 1024 ** 2,
-  mi: 1024 ** 2,
-  mib: 1024 ** 2,
-  g: 1024 ** 3,
-  gi: 1024 ** 3,
-  gib: 1024 ** 3,
-  t: 1024 ** 4,
-  ti: 1024 ** 4,
-  tib: 1024 ** 4,
-  kb: 1e3,
-  mb: 1e6,
-  gb: 1e9,
-  tb: 1e12,
-};
-
-const PATTERN = /^\s*(\d+(?:\.\d+)?)\s*(%|[a-z]*)\s*(free)?\s*$/i;
+/** A share or a size, then an optional `free`: what {@link parseThreshold} reads. */
+const PATTERN = /^(.*?)\s*(free)?\s*$/;
 
 /**
  * Parses a threshold: `'75%'`, `'25% free'`, `'384MiB'`, `'512M'`, `'64MiB free'`, or a number of
- * bytes. Units K, M, G, T (and KiB, MiB, GiB, TiB) are binary as in cgroup files; KB, MB, GB, TB
- * are decimal.
+ * bytes. Sizes are read by core's `parseBytes` (powers of 1024; `512MB` is refused as ambiguous).
  *
  * @throws MemshedError `invalid-argument` naming the accepted forms.
  */
 export function parseThreshold(value: string | number): Threshold {
-  if (typeof value === 'number') {
-    if (Number.isInteger(value) && value > 0) return { kind: 'bytes', value, free: false };
-  } else {
-    const match = PATTERN.exec(value);
-    if (match) {
-      const amount = Number(match[1]);
-      const unit = match[2].toLowerCase();
-      const free = match[3] !== undefined;
-      if (unit === '%') {
-        if (amount > 0 && amount <= 100) return { kind: 'percent', value: amount / 100, free };
-      } else if (unit in UNITS && amount > 0) {
-        return { kind: 'bytes', value: Math.round(amount * UNITS[unit]), free };
-      }
-    }
+  const match = typeof value === 'string' ? PATTERN.exec(value) : null;
+  const free = match?.[2] !== undefined;
+  let parsed: BytesOrPercent;
+  try {
+    parsed = parseBytesOrPercent(match ? match[1] : value);
+  } catch (error) {
+    // The grammar's own refusals (`512MB`) and suggestions say more than the generic message below.
+    if (
+      !MemshedError.is(error) ||
+      !error.message.startsWith('Invalid ') ||
+      error.message.includes('did you mean')
+    )
+      throw error;
+    parsed = { bytes: 0 };
   }
+  if ('percent' in parsed) return { kind: 'percent', value: parsed.percent / 100, free };
+  if (parsed.bytes > 0) return { kind: 'bytes', value: parsed.bytes, free };
   throw new MemshedError('invalid-argument', `Invalid threshold '${String(value)}'`, {
     fix: "write a share of the limit ('75%', '25% free'), an amount used ('384MiB', '512M') or left ('64MiB free'), or a number of bytes",
   });
 }
+
+/**
+ * A threshold option (`low`, `medium`, `critical` of the system and electron sources): what
+ * {@link parseThreshold} reads, marked as a size-or-percent option. Output: a {@link Threshold}.
+ */
+export const thresholdOption = unitOption(
+  {
+    unit: 'bytes-or-percent',
+    pattern: `^${SIZE_OR_PERCENT_PATTERN.slice(1, -4)}(?:\\s*free)?\\s*$`,
+    examples: ['75%', '25% free', '512MiB', '64MiB free'],
+    help: "Either followed by 'free': that much left below the limit.",
+  },
+  parseThreshold,
+);
 
 /** Formats a threshold the way {@link parseThreshold} reads it back. */
 export function formatThreshold(threshold: Threshold): string {
@@ -116,17 +118,4 @@ export function levelForUsage(used: number, resolved: ResolvedThresholds): Press
 /** The lowest finite threshold in bytes, Infinity when none is reachable. */
 export function lowestThreshold(resolved: ResolvedThresholds): number {
   return Math.min(resolved.low, resolved.medium, resolved.critical);
-}
-
-/** `268435456` -> `256MiB`; exact binary multiples get their unit, others one decimal. */
-export function formatBytes(bytes: number): string {
-  if (!Number.isFinite(bytes)) return 'unlimited';
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${Number.isInteger(value) ? value : value.toFixed(1)}${units[unit]}`;
 }

@@ -1,4 +1,4 @@
-import { durationOption as duration, z } from '@memshed/options';
+import { bytesOption, durationOption as duration, z } from '@memshed/options';
 
 /** A fraction of the heap limit: `0.6` or `'60%'`, above 0 and at most 1. */
 const fraction = z.union([z.number(), z.string()]).transform((value, context) => {
@@ -47,8 +47,13 @@ export const v8SourceOptionsSchema = z
      * Default 50%.
      */
     efficiencyFrom: z.union([z.literal(false), fraction]).default(0.5),
-    /** Judge external memory (Buffers, ArrayBuffers) against this many bytes with the same fractions. Off by default. */
-    externalLimit: z.number().int().positive().optional(),
+    /**
+     * Judge external memory (Buffers, ArrayBuffers) against this size (`'256MiB'`, or bytes) with
+     * the same fractions. Off by default.
+     */
+    externalLimit: bytesOption
+      .refine((bytes) => bytes > 0, { message: 'must be more than 0 bytes' })
+      .optional(),
     /**
      * How often a headroom level that has not changed is signalled again (a higher level is
      * signalled at once). Default 1s.

@@ -16,7 +16,7 @@ export type { MemoryGroupStats } from './memory-group';
 export { DEF_PRIORITY, MAX_RECLAIM_RETRIES, SWAP_CLUSTER_MAX, Vmscan } from './vmscan';
 export type { ScanControl, SwapSpace } from './vmscan';
 export { Prng } from './prng';
-export { PAGE_SIZE, bytesToPages, formatBytes, pagesToMiB, parseBytes, parseRate } from './units';
+export { PAGE_SIZE, bytesToPages, pagesToMiB } from './units';
 export { durationSchema, rateSchema, scenarioSchema, sizeSchema } from './scenario';
 export type {
   Scenario,

@@ -106,7 +106,7 @@ describe('parseScenario', () => {
     const error = errorOf(() => parseScenario(minimal.replace('rate: 1MiB/s', 'rate: fast'), 'ramp.yaml'));
     expect(error.kind).toBe('invalid-config');
     expect(error.message).toBe(
-      'ramp.yaml: workloads[0].rate: expected a rate like "2MiB/s", got "fast" (line 9, column 11)',
+      "ramp.yaml: workloads[0].rate: Invalid rate 'fast'. Fix: write a size per second such as '2MiB/s' (or per minute, '30MiB/m'), or a number of bytes per second (line 9, column 11)",
     );
     expect(error.context).toMatchObject({ file: 'ramp.yaml', path: 'workloads[0].rate' });
   });

@@ -61,7 +61,7 @@ export function loadScenario(reference: string, cwd: string = process.cwd()): Sc
  * Parses a scenario's text (YAML, or JSON which is YAML too). `file` names it in errors and gives
  * the default name (its base name without extension).
  *
- * @throws MemshedError `invalid-config`: `ramp.yaml: workloads[0].rate: expected a rate like "2MiB/s", got "fast" (line 12, column 11)`.
+ * @throws MemshedError `invalid-config`: `ramp.yaml: workloads[0].rate: Invalid rate 'fast'. Fix: write a size per second such as '2MiB/s' ... (line 12, column 11)`.
  */
 export function parseScenario(text: string, file: string): Scenario {
   const lines = new LineCounter();

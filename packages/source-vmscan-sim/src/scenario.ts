@@ -1,52 +1,19 @@
-import { MemshedError, parseDuration } from '@memshed/core';
+import { MemshedError } from '@memshed/core';
 import { SHED_PRIORITIES, type ShedPriority } from '@memshed/shed-priority';
-import { z } from '@memshed/options';
+import { bytesOption, durationOption, durationOrNeverOption, rateOption, z } from '@memshed/options';
 import { policySchema } from '@memshed/policy';
-import { parseBytes, parseRate } from './units';
 
-function describe(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'object') return 'a mapping';
-  return JSON.stringify(value);
-}
-
-function unitSchema(example: string, parse: (value: string | number) => number | undefined) {
-  return z.unknown().transform((value, ctx) => {
-    const parsed = typeof value === 'number' || typeof value === 'string' ? parse(value) : undefined;
-    if (parsed === undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        message: value === undefined ? `required: ${example}` : `expected ${example}, got ${describe(value)}`,
-      });
-      return z.NEVER;
-    }
-    return parsed;
-  });
-}
-
-function parseDurationOrUndefined(value: string | number): number | undefined {
-  try {
-    return parseDuration(value);
-  } catch {
-    return undefined;
-  }
-}
-
-/** A size: `256MiB`, `64M`, `1.5GiB`, or a number of bytes. Parsed to bytes. */
-export const sizeSchema = unitSchema('a size like "256MiB"', parseBytes);
+/** A size: `256MiB`, `64M`, `1.5GiB`, or a number of bytes (memshed's size option). Parsed to bytes. */
+export const sizeSchema = bytesOption;
 
 /** A rate: `2MiB/s`, `512KiB/s`, `30MiB/m`, or a number of bytes per second. Parsed to bytes per second. */
-export const rateSchema = unitSchema('a rate like "2MiB/s"', parseRate);
+export const rateSchema = rateOption;
 
 /** A duration: `500ms`, `10s`, `2m`, or a number of milliseconds. Parsed to milliseconds. */
-export const durationSchema = unitSchema('a duration like "10s"', parseDurationOrUndefined);
+export const durationSchema = durationOption;
 
 /** A duration, or `never`: parsed to milliseconds, `never` to Infinity. */
-export const durationOrNeverSchema = unitSchema('a duration like "10s", or "never"', (value) =>
-  value === 'never' ? Infinity : parseDurationOrUndefined(value),
-);
+export const durationOrNeverSchema = durationOrNeverOption;
 
 const fraction = z.number().min(0).max(1);
 const name = z

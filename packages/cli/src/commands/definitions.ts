@@ -46,7 +46,7 @@ export function defineCommands(program: Command, io: CliIo, setExit: (code: Exit
       "the cgroup to watch, for sources that take one ('self' or a path below the mount)",
     )
     .option('--json', 'one JSON object per line: {"time","level","scope","source",...}')
-    .option('--for <duration>', 'stop after this long (e.g. 30s); default: until Ctrl-C')
+    .option('--for <duration>', 'stop after this long (e.g. 30s, or milliseconds); default: until Ctrl-C')
     .option('--count <n>', 'stop after this many events')
     .option('-v, --verbose', 'log what sources do, to stderr')
     .action(async (options: WatchOptions) => setExit(await watchCommand().watch(options, io)));
@@ -62,7 +62,7 @@ export function defineCommands(program: Command, io: CliIo, setExit: (code: Exit
       '--speed <x>',
       `simulated seconds per second, or 'max' (default: ${TERMINAL_SPEED} on a terminal, max otherwise)`,
     )
-    .option('--duration <d>', "how long to simulate, e.g. 2m (default: the scenario's)")
+    .option('--duration <d>', "how long to simulate, e.g. 2m, or milliseconds (default: the scenario's)")
     .option('--no-policies', "do not run the scenario's policies: see what happens without shedding")
     .addHelpText('after', () => `\nBuilt-in scenarios:\n${simulateCommand().describeBuiltins()}\n`)
     .action(async (scenario: string, options: SimulateOptions) =>
@@ -91,7 +91,10 @@ export function defineCommands(program: Command, io: CliIo, setExit: (code: Exit
     .option('--dry-run', 'actions only report what they would do')
     .option('--safe', 'only JSON and YAML configs and built-in plugins: run no code from the config')
     .option('--json', 'one JSON object per line for each decision: {"time","type","policy",...}')
-    .option('--for <duration>', 'stop after this long (e.g. 30s); default: until SIGINT/SIGTERM')
+    .option(
+      '--for <duration>',
+      'stop after this long (e.g. 30s, or milliseconds); default: until SIGINT/SIGTERM',
+    )
     .option(
       '--grace <duration>',
       'on stop, how long running actions may finish before they are cancelled',

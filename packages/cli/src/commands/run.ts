@@ -1,5 +1,6 @@
 import {
   consoleLogger,
+  formatBytes,
   formatDuration,
   parseDuration,
   silentLogger,
@@ -171,7 +172,7 @@ class DecisionLog {
             freedBytes: freed,
             durationMs: chain.finishedAt - chain.startedAt,
           },
-          `done     ${decision.policy}: ${chain.ended}${chain.stoppedBy ? ` by ${chain.stoppedBy}` : ''} after ${chain.steps.length} action(s), freed ${bytes(freed)} in ${formatDuration(chain.finishedAt - chain.startedAt)}`,
+          `done     ${decision.policy}: ${chain.ended}${chain.stoppedBy ? ` by ${chain.stoppedBy}` : ''} after ${chain.steps.length} action(s), freed ${formatBytes(freed)} in ${formatDuration(chain.finishedAt - chain.startedAt)}`,
           decision.time,
         );
       }
@@ -197,7 +198,7 @@ class DecisionLog {
         ...(record.details ? { details: record.details } : {}),
         ...(record.errors.length ? { errors: record.errors.map((error) => error.message) } : {}),
       },
-      `action   ${record.policy ?? '-'}: ${record.name} ${what}${record.freedBytes !== undefined ? `, freed ${record.estimated ? '~' : ''}${bytes(record.freedBytes)}` : ''}${record.summary ? `: ${record.summary}` : ''}${record.dryRun ? ' (dry run)' : ''}`,
+      `action   ${record.policy ?? '-'}: ${record.name} ${what}${record.freedBytes !== undefined ? `, freed ${record.estimated ? '~' : ''}${formatBytes(record.freedBytes)}` : ''}${record.summary ? `: ${record.summary}` : ''}${record.dryRun ? ' (dry run)' : ''}`,
       record.finishedAt,
     );
   }
@@ -234,15 +235,4 @@ function iso(time: number): string {
 
 function clock(time: number): string {
   return iso(time).slice(11, 23);
-}
-
-function bytes(count: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = count;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${count} B` : `${value.toFixed(1)} ${units[unit]}`;
 }

@@ -55,6 +55,14 @@ describe('memshed simulate', () => {
     expect(out).not.toContain('\x1b[');
   });
 
+  it('reads --duration as every duration: with a unit, or milliseconds', async () => {
+    const withUnit = await simulate('spike', '--json', '--seed', '4', '--duration', '10s');
+    const milliseconds = await simulate('spike', '--json', '--seed', '4', '--duration', '10000');
+    expect(withUnit.code).toBe(ExitCode.Ok);
+    expect(milliseconds.out).toBe(withUnit.out);
+    expect(JSON.parse(withUnit.out.trim().split('\n').at(-1)!)).toMatchObject({ type: 'end', t: 10_000 });
+  });
+
   it('rehearses without policies when asked', async () => {
     const { out } = await simulate('ramp', '--no-policies', '--duration', '6m');
     expect(out).toContain('policies: none');
@@ -85,7 +93,7 @@ describe('memshed simulate', () => {
     const failed = await simulate(bad);
     expect(failed.code).toBe(ExitCode.Usage);
     expect(failed.err).toBe(
-      `memshed: ${bad}: workloads[0].rate: expected a rate like "2MiB/s", got "fast" (line 4, column 11)\n`,
+      `memshed: ${bad}: workloads[0].rate: Invalid rate 'fast'. Fix: write a size per second such as '2MiB/s' (or per minute, '30MiB/m'), or a number of bytes per second (line 4, column 11)\n`,
     );
   });
 

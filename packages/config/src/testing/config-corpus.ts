@@ -88,8 +88,19 @@ export const MALFORMED_CONFIGS: readonly CorpusCase[] = [
     name: 'yaml-duplicate-key',
     about: 'YAML: the same key twice (the second would silently win)',
     files: { '.memshedrc.yaml': 'dryRun: true\ndryRun: false\n' },
-    path: '{file}:2:1',
-    expected: '{file}:2:1: YAML syntax error: map keys must be unique. Fix the file at line 2',
+    path: 'dryRun',
+    expected: "{file}:2:1: dryRun: duplicate key 'dryRun' (first at line 1). Fix: keep one",
+  },
+  {
+    name: 'yaml-duplicate-nested-key',
+    about: 'YAML: the same key twice deep inside a policy, named by its key path',
+    files: {
+      '.memshedrc.yaml': yaml(
+        'policies:\n  - name: p\n    when:\n      level: low\n      for: 5s\n      level: critical\n    do: [{ use: test-gc }]\n',
+      ),
+    },
+    path: 'policies[0].when.level',
+    expected: "{file}:9:7: policies[0].when.level: duplicate key 'level' (first at line 7). Fix: keep one",
   },
   {
     name: 'yaml-tab-indent',
@@ -327,15 +338,31 @@ export const MALFORMED_CONFIGS: readonly CorpusCase[] = [
     files: { '.memshedrc.yaml': policy('      - use: test-gc\n', '', "{ level: low, for: '5 sec' }") },
     path: 'policies[0].when.for',
     expected:
-      "{file}: policies[0].when.for: invalid duration '5 sec'. Write a number with a unit: '500ms', '5s', '2m' or '1h'",
+      "{file}: policies[0].when.for: invalid duration '5 sec': unknown unit 'sec'. Fix: write a number of milliseconds, or a number with a unit: '500ms', '5s', '2m' or '1h'",
   },
   {
-    name: 'duration-bare-number',
-    about: 'a duration without a unit',
-    files: { '.memshedrc.yaml': policy('      - use: test-gc\n', '    cooldown: 10\n') },
+    name: 'duration-unit-typo',
+    about: 'a duration whose unit is a typo of a known one',
+    files: { '.memshedrc.yaml': policy('      - use: test-gc\n', '    cooldown: 10sx\n') },
     path: 'policies[0].cooldown',
     expected:
-      "{file}: policies[0].cooldown: ambiguous duration 10: a bare number has no unit. Write '10s' or '10ms'",
+      "{file}: policies[0].cooldown: invalid duration '10sx': unknown unit 'sx' (did you mean '10s'?). Fix: write a number of milliseconds, or a number with a unit: '500ms', '5s', '2m' or '1h'",
+  },
+  {
+    name: 'size-ambiguous-megabytes',
+    about: 'a size in MB, which tools read as 10^6 or 2^20 bytes: refused with both spellings',
+    files: { '.memshedrc.yaml': policy('      - use: gc\n        with: { settleBytes: 512MB }\n') },
+    path: 'policies[0].do[0].with.settleBytes',
+    expected:
+      "{file}: policies[0].do[0].with.settleBytes: '512MB' is ambiguous: write 512MiB (or 512M) for 2^20-byte megabytes, or 512000000 for SI",
+  },
+  {
+    name: 'size-percent-not-taken',
+    about: 'a share of a limit where the option takes a size only',
+    files: { '.memshedrc.yaml': policy('      - use: cache-purge\n        with: { enough: 50% }\n') },
+    path: 'policies[0].do[0].with.enough',
+    expected:
+      "{file}: policies[0].do[0].with.enough: '50%' is a share of a limit, which this option does not take. Fix: write a size such as '512MiB', or a number of bytes",
   },
   {
     name: 'duration-negative',
@@ -343,15 +370,14 @@ export const MALFORMED_CONFIGS: readonly CorpusCase[] = [
     files: { '.memshedrc.yaml': yaml('recovery: { quiet: -5s }\n') },
     path: 'recovery.quiet',
     expected:
-      "{file}: recovery.quiet: invalid duration '-5s'. Write a number with a unit: '500ms', '5s', '2m' or '1h'",
+      "{file}: recovery.quiet: invalid duration '-5s'. Fix: write a number of milliseconds, or a number with a unit: '500ms', '5s', '2m' or '1h'",
   },
   {
     name: 'duration-boolean',
     about: 'a boolean where a duration belongs',
     files: { '.memshedrc.yaml': yaml('actionTimeout: true\n') },
     path: 'actionTimeout',
-    expected:
-      "{file}: actionTimeout: expected a duration, got true. Write a number with a unit: '500ms', '5s', '2m' or '1h'",
+    expected: "{file}: actionTimeout: expected a duration such as '500ms', '5s', '2m' or '5000', got true",
   },
   {
     name: 'duration-days',
@@ -359,7 +385,7 @@ export const MALFORMED_CONFIGS: readonly CorpusCase[] = [
     files: { '.memshedrc.yaml': policy('      - use: test-gc\n        timeout: 1d\n') },
     path: 'policies[0].do[0].timeout',
     expected:
-      "{file}: policies[0].do[0].timeout: invalid duration '1d'. Write a number with a unit: '500ms', '5s', '2m' or '1h'",
+      "{file}: policies[0].do[0].timeout: invalid duration '1d': unknown unit 'd'. Fix: write a number of milliseconds, or a number with a unit: '500ms', '5s', '2m' or '1h'",
   },
   // Out-of-range plugin options.
   {

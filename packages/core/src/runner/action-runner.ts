@@ -5,7 +5,7 @@ import type { PressureState } from '../levels';
 import { silentLogger, type Logger } from '../logger';
 import type { ActionContext, ActionResult, SheddingAction } from '../plugin';
 import { loopScheduler } from '../scheduler';
-import { formatDuration } from '../duration';
+import { formatDuration } from '../units';
 import {
   checkTimeout,
   normalizeStep,

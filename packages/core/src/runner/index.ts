@@ -9,4 +9,3 @@ export type {
   ChainPosition,
   ChainRunRecord,
 } from './action-run-record';
-export { formatBytes, parseBytes } from './byte-size';
