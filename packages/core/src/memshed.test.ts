@@ -78,7 +78,43 @@ describe('createMemshed', () => {
       "Source 'broken' is unavailable: no kernel. Fix: use another",
     );
     fine.fail(new Error('boom'));
-    expect(errors.map((e) => [e.kind, e.message])).toEqual([['source-failed', "Source 'fine' failed: boom"]]);
+    expect(errors.map((e) => [e.kind, e.message])).toEqual([
+      ['unavailable', "Source 'broken' is unavailable: no kernel. Fix: use another"],
+      ['source-failed', "Source 'fine' failed: boom"],
+    ]);
     await memshed.stop();
+  });
+
+  describe('errors$', () => {
+    it('replays a source that could not start to every subscriber, however late', async () => {
+      const throwing: PressureSource = {
+        id: 'throwing',
+        availability: () => ({ available: true }),
+        start: () => {
+          throw new Error('EACCES on cgroup.event_control');
+        },
+        stop: () => undefined,
+      };
+      const fine = new FakeSource('fine');
+      const memshed = await createMemshed({ sources: [throwing, fine] });
+      const early: string[] = [];
+      memshed.errors$.subscribe((e) => early.push(e.message));
+      fine.fail(new Error('transient'));
+      const late: string[] = [];
+      memshed.errors$.subscribe((e) => late.push(e.message));
+      const failedToStart = "Source 'throwing' failed to start: EACCES on cgroup.event_control";
+      expect(early).toEqual([failedToStart, "Source 'fine' failed: transient"]);
+      // The start-up failure still holds; the transient one is over and is not replayed.
+      expect(late).toEqual([failedToStart]);
+      await memshed.stop();
+    });
+
+    it('completes for every subscriber when memshed stops', async () => {
+      const broken = new FakeSource('broken', { available: false, reason: 'no kernel', hint: 'none' });
+      const memshed = await createMemshed({ sources: [broken] });
+      const all = firstValueFrom(memshed.errors$.pipe(toArray()));
+      await memshed.stop();
+      expect((await all).map((e) => e.kind)).toEqual(['unavailable']);
+    });
   });
 });

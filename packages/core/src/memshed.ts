@@ -121,7 +121,8 @@ export interface MemshedCore {
 /**
  * Builds the container from core services and plugin modules, resolves and starts the sources,
  * and returns the running memshed. A source that is unavailable or fails to start is reported on
- * `errors$` and in the log; the others run. Bad specs (unknown id, invalid options) reject with a
+ * `errors$` (replayed to every subscriber, so one that subscribes after this resolves still sees
+ * it), in the log, and in `sources`; the others run. Bad specs (unknown id, invalid options) reject with a
  * MemshedError naming the key path, before anything starts.
  *
  * @example
@@ -297,9 +298,9 @@ async function startSource(
   monitor: PressureMonitor,
   logger: Logger,
 ): Promise<SourceStatus> {
-  const report = (error: MemshedError) => {
+  const report = (error: MemshedError, standing = false) => {
     logger.error(error.message);
-    monitor.reportError(error);
+    monitor.reportError(error, { standing });
   };
   let availability: SourceAvailability;
   try {
@@ -317,7 +318,7 @@ async function startSource(
       },
     );
     logger.warn(error.message);
-    monitor.reportError(error);
+    monitor.reportError(error, { standing: true });
     return { id: source.id, state: 'unavailable', availability, error };
   }
   const sink: PressureSink = {
@@ -340,7 +341,7 @@ async function startSource(
     const failure = MemshedError.from(error, 'source-failed', `Source '${source.id}' failed to start`, {
       context: { source: source.id },
     });
-    report(failure);
+    report(failure, true);
     try {
       await source.stop();
     } catch {

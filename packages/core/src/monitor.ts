@@ -46,13 +46,18 @@ export class PressureMonitor {
    * down one state after each quiet period, and never emits the same state twice in a row.
    */
   readonly level$: Observable<PressureState>;
-  /** Failures of sources and actions: they never throw into the host application. */
+  /**
+   * Failures of sources and actions: they never throw into the host application. Standing
+   * failures (a source that is not running: unavailable here, or failed to start) are replayed to
+   * every subscriber, however late it subscribes; other failures are delivered as they happen.
+   */
   readonly errors$: Observable<MemshedError>;
   /** A record of every shedding action run (what ran, why, what it freed), from the action runner. */
   readonly actions$: Observable<ActionRunRecord>;
 
   private readonly events = new Subject<PressureEvent>();
   private readonly errors = new Subject<MemshedError>();
+  private readonly standing: MemshedError[] = [];
   private readonly actions = new Subject<ActionRunRecord>();
   private readonly states = new BehaviorSubject<PressureState>('normal');
   private readonly subscription = new Subscription();
@@ -78,7 +83,11 @@ export class PressureMonitor {
     }
 
     this.events$ = this.events.asObservable();
-    this.errors$ = this.errors.asObservable();
+    // Replay, then follow: both happen in the subscribe call, so nothing reported can fall between.
+    this.errors$ = new Observable<MemshedError>((subscriber) => {
+      for (const error of this.standing) subscriber.next(error);
+      return this.errors.subscribe(subscriber);
+    });
     this.actions$ = this.actions.asObservable();
     this.level$ = this.states.pipe(distinctUntilChanged());
 
@@ -106,8 +115,12 @@ export class PressureMonitor {
     return this.engine.node(options.scope ?? '/').listen(level, options.mode ?? 'default');
   }
 
-  /** Reports a plugin failure on `errors$`. Never throws. */
-  reportError(error: MemshedError): void {
+  /**
+   * Reports a plugin failure on `errors$`. Never throws. `standing`: the failure describes a state
+   * that lasts (a source that is not running), so `errors$` replays it to later subscribers too.
+   */
+  reportError(error: MemshedError, options: { readonly standing?: boolean } = {}): void {
+    if (options.standing) this.standing.push(error);
     this.errors.next(error);
   }
 
