@@ -37,7 +37,14 @@ const VENDORING_MODULES = [
 
 export default tseslint.config(
   {
-    ignores: ['.node-lines/**', '**/node_modules/**', '**/dist/**', '**/build/**', 'coverage/**', '**/*.d.ts'],
+    ignores: [
+      '.node-lines/**',
+      '**/node_modules/**',
+      '**/dist/**',
+      '**/build/**',
+      'coverage/**',
+      '**/*.d.ts',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
