@@ -48,7 +48,7 @@ describe('memshed simulate --plot, rendered in Chromium', () => {
 
   it('draws the ramp: every state band in its colour, the usage line, at full size', async () => {
     const simulation = await Simulation.create({ scenario: 'ramp' });
-    const records = simulation.run();
+    const records = await simulation.run();
     await simulation.stop();
     const file = join(dir, 'ramp.html');
     writeFileSync(file, renderPlotHtml(records));

@@ -1,6 +1,6 @@
 /**
  * The cgroup-v1 source against the real kernel: real memory cgroups beneath this process's own,
- * real reclaim from a workload (shared/KERNEL.md recipe), real eventfd registrations.
+ * real reclaim from a workload (support/workload.js), real eventfd registrations.
  * Asserts kinds and orders of events, never exact counts (the kernel is not exact).
  */
 import * as fs from 'node:fs';

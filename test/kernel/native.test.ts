@@ -6,8 +6,8 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { MemshedError } from '@memshed/core';
 import {
+  NativeError,
   mallocTrim,
   nativeAvailability,
   watchEventfd,
@@ -25,6 +25,15 @@ const UNIFIED = '/sys/fs/cgroup/unified';
 const PSI_MEMORY = '/proc/pressure/memory';
 
 afterAll(() => removeAllTestCgroups());
+
+/** Whether every directory above `file` lets any user through, and `file` lets any user run it. */
+function openToAll(file: string): boolean {
+  for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
+    if ((fs.statSync(dir).mode & 0o001) === 0) return false;
+    if (dir === path.dirname(dir)) break;
+  }
+  return (fs.statSync(file).mode & 0o001) !== 0;
+}
 
 function openFds(): number {
   return fs.readdirSync('/proc/self/fd').length;
@@ -144,34 +153,46 @@ describeNative('watchEventfd', () => {
 });
 
 describeNative('watchPriority', () => {
-  it('throws MemshedErrors carrying the errno name: ENOENT, EINVAL, EBUSY-free re-arm', () => {
+  it('throws NativeErrors carrying the errno name: ENOENT, EINVAL, EBUSY-free re-arm', () => {
     const missing = capture(() =>
       watchPriority('/proc/pressure/no-such-file', 'some 1 2000000', () => undefined),
     );
-    expect(missing).toMatchObject({ kind: 'unavailable', context: { code: 'ENOENT', syscall: 'open' } });
+    expect(missing).toMatchObject({ code: 'ENOENT', syscall: 'open' });
     expect(missing.message).toContain('ENOENT');
 
     const invalid = capture(() => watchPriority(PSI_MEMORY, 'sometimes 1 2', () => undefined));
-    expect(invalid).toMatchObject({
-      kind: 'invalid-argument',
-      context: { code: 'EINVAL', syscall: 'write' },
-    });
+    expect(invalid).toMatchObject({ code: 'EINVAL', syscall: 'write' });
     expect(invalid.fix).toMatch(/some\|full/);
   });
 
   it('fails with EACCES for a file the process may not write (run as nobody)', () => {
     // Root bypasses file modes, so the unprivileged case runs in a child as uid 65534. The kind
-    // mapping (EACCES -> permission) is unit-tested in packages/native.
-    const file = path.join(os.tmpdir(), `memshed-eacces-${process.pid}`);
+    // callers give it (EACCES -> permission) is unit-tested in packages/cgroupfs (errnoKind).
+    // The child must not depend on where the checkout is (a root user's clone under /root, mode
+    // 700, is closed to nobody): the addon, and node itself when its directory is closed too, are
+    // copied into a directory nobody can enter, which is also the child's working directory.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'memshed-nobody-'));
+    fs.chmodSync(dir, 0o755);
+    const file = path.join(dir, 'not-writable');
     fs.writeFileSync(file, '', { mode: 0o600 });
     try {
+      const addon = path.join(dir, 'memshed_native.node');
+      fs.copyFileSync(ADDON, addon);
+      fs.chmodSync(addon, 0o755);
+      const node = openToAll(process.execPath) ? process.execPath : path.join(dir, 'node');
+      if (node !== process.execPath) {
+        fs.copyFileSync(process.execPath, node);
+        fs.chmodSync(node, 0o755);
+      }
       const script = `try { require(process.argv[1]).watchPriority(${JSON.stringify(file)}, 'x', () => {}); }
         catch (e) { console.log(JSON.stringify({ code: e.code, syscall: e.syscall, path: e.path, message: e.message })); }`;
-      const child = spawnSync(process.execPath, ['-e', script, ADDON], {
+      const child = spawnSync(node, ['-e', script, addon], {
+        cwd: dir,
         uid: 65534,
         gid: 65534,
         encoding: 'utf8',
       });
+      expect(child.stderr).toBe('');
       expect(JSON.parse(child.stdout)).toEqual({
         code: 'EACCES',
         syscall: 'open',
@@ -179,7 +200,7 @@ describeNative('watchPriority', () => {
         message: `open ${file}: Permission denied (EACCES)`,
       });
     } finally {
-      fs.unlinkSync(file);
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 
@@ -249,7 +270,7 @@ describeNative('watchPriority', () => {
 
 describeNative('mallocTrim', () => {
   it('hands memory of freed small Buffers back to the kernel (glibc)', () => {
-    // KERNEL.md: 64 KiB Buffers are below glibc's mmap threshold; once V8 freed them (two GCs),
+    // 64 KiB Buffers are below glibc's mmap threshold; once V8 freed them (two GCs),
     // RSS only falls after malloc_trim(0). Measured in a child so this process's heap is not involved.
     const script = `
       const n = require(${JSON.stringify(ADDON)});
@@ -285,12 +306,12 @@ describeNative('mallocTrim', () => {
   });
 });
 
-function capture(fn: () => unknown): MemshedError {
+function capture(fn: () => unknown): NativeError {
   try {
     fn();
   } catch (error) {
-    if (MemshedError.is(error)) return error;
+    if (error instanceof NativeError) return error;
     throw error;
   }
-  throw new Error('expected a MemshedError');
+  throw new Error('expected a NativeError');
 }

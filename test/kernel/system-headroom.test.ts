@@ -1,14 +1,14 @@
 /**
  * The system source against real cgroup v1 memory cgroups: usage thresholds armed through eventfds
- * and fired by the kernel, and the early warning it gives a Buffer-growing service (KERNEL.md: the
- * kernel's own vmpressure events come ~150 ms before the OOM kill) measured against the kernel's
- * first vmpressure event on the same cgroup.
+ * and fired by the kernel, and the early warning it gives a Buffer-growing service (whose first
+ * vmpressure events come only shortly before the OOM kill: docs/sources/system.md) measured
+ * against the kernel's first vmpressure event on the same cgroup.
  */
-import { closeSync, openSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { createMemshed, type PressureEvent } from '@memshed/core';
 import { nativeAvailability, watchEventfd, type NativeWatcher } from '@memshed/native';
-import { CgroupV1Reader, SystemSource, systemSourceOptionsSchema } from '@memshed/source-system';
+import { CgroupV1Memory, registerCgroupEvent } from '@memshed/cgroupfs';
+import { SystemSource, systemSourceOptionsSchema } from '@memshed/source-system';
 import { startLoopbackLoad } from '../e2e/support/system-loopback-load';
 import {
   MiB,
@@ -40,17 +40,15 @@ function listenVmpressure(cgroup: TestCgroup, level: 'low' | 'medium' | 'critica
     level,
     count: 0,
   };
-  const watcher = watchEventfd((count) => {
-    record.first ??= Date.now();
-    record.count += count;
-  });
-  const pressureFd = openSync(path.join(cgroup.path, 'memory.pressure_level'), 'r');
-  try {
-    writeFileSync(path.join(cgroup.path, 'cgroup.event_control'), `${watcher.fd} ${pressureFd} ${level}`);
-  } finally {
-    closeSync(pressureFd);
-  }
-  record.watcher = watcher;
+  record.watcher = registerCgroupEvent(
+    cgroup.path,
+    { kind: 'pressure', level, mode: 'default' },
+    watchEventfd,
+    (count) => {
+      record.first ??= Date.now();
+      record.count += count;
+    },
+  );
   return record;
 }
 
@@ -66,7 +64,7 @@ describeKernel('system source on real cgroup v1 memory cgroups', () => {
       try {
         expect(memshed.sources[0].state).toBe('running');
         expect(source.containerMode).toBe('eventfd');
-        const reads = jest.spyOn(CgroupV1Reader.prototype, 'sample');
+        const reads = jest.spyOn(CgroupV1Memory.prototype, 'sample');
         await new Promise((resolve) => setTimeout(resolve, 1000));
         expect(reads).not.toHaveBeenCalled(); // nothing polls below the thresholds
         reads.mockRestore();

@@ -118,11 +118,11 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   });
 
   if (speed === Infinity) {
-    simulation.run();
+    await simulation.run();
   } else {
     while (!simulation.done) {
       await new Promise((resolve) => setTimeout(resolve, PACING_STEP_MS));
-      simulation.advanceBy(PACING_STEP_MS * speed);
+      await simulation.advanceBy(PACING_STEP_MS * speed);
     }
   }
   const finalState = simulation.memshed.monitor.state;

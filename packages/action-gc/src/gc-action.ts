@@ -30,7 +30,13 @@ export class GcGate {
   lastRunAt = -Infinity;
 }
 
-/** What the gc action calls; tests replace them. */
+/**
+ * Where the gc action's collections, trims and samples come from. Bind it in the container to
+ * replace them (the simulator collects and samples a simulated application); unbound, the action
+ * uses the process's own.
+ */
+export const GcEnvironment = Symbol('GcEnvironment');
+/** What the gc action calls: the process's own by default, a simulated app's or a test's otherwise. */
 export interface GcEnvironment {
   /** V8's gc(), obtained at run time when not exposed. */
   obtainGc(): GcAvailability;

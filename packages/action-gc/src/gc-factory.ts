@@ -1,6 +1,6 @@
 import { SheddingActionFactory } from '@memshed/core';
-import { inject, injectable } from '@memshed/core/inversify';
-import { GcAction, GcGate } from './gc-action';
+import { inject, injectable, optional } from '@memshed/core/inversify';
+import { GcAction, GcEnvironment, GcGate } from './gc-action';
 import { gcOptionsSchema, type GcOptions } from './gc-options';
 
 /** Creates gc actions sharing one rate limit per container. */
@@ -10,9 +10,12 @@ export class GcFactory implements SheddingActionFactory<GcOptions> {
   readonly description = 'Collect garbage and give the freed memory back to the kernel (malloc_trim)';
   readonly optionsSchema = gcOptionsSchema;
 
-  constructor(@inject(GcGate) private readonly gate: GcGate) {}
+  constructor(
+    @inject(GcGate) private readonly gate: GcGate,
+    @inject(GcEnvironment) @optional() private readonly environment?: GcEnvironment,
+  ) {}
 
   create(options: GcOptions): GcAction {
-    return new GcAction(options, this.gate);
+    return new GcAction(options, this.gate, this.environment);
   }
 }

@@ -12,8 +12,7 @@ const gcModule = new ContainerModule(({ bind }) => {
 
 export default gcModule;
 export { gcModule };
-export { GcAction, GcGate } from './gc-action';
-export type { GcEnvironment } from './gc-action';
+export { GcAction, GcEnvironment, GcGate } from './gc-action';
 export { GcFactory } from './gc-factory';
 export { gcOptionsSchema } from './gc-options';
 export type { GcOptions, GcOptionsInput } from './gc-options';

@@ -1,6 +1,5 @@
-import { ownCgroupV2, ownMemoryCgroupV1 } from '@memshed/cgroupfs';
+import { openCgroupMemory, openCgroupMemoryAt } from '@memshed/cgroupfs';
 import { readFileSync } from 'node:fs';
-import * as path from 'node:path';
 
 /** A cgroup memory usage file this process is charged to. */
 export interface CgroupUsageFile {
@@ -25,31 +24,19 @@ export interface MemorySample {
 }
 
 /**
- * The usage file of this process's memory cgroup: v1 `memory.usage_in_bytes` under the memory
- * controller, else v2 `memory.current`. Undefined when neither is readable (no cgroup, or the
- * root of v2, which has no memory.current).
+ * The usage file of this process's memory cgroup (cgroupfs's `openCgroupMemory('self')`): v2
+ * `memory.current` where the memory controller is on cgroup v2, else v1 `memory.usage_in_bytes`.
+ * Undefined when neither is readable (no cgroup, or the root of v2, which has no memory.current).
  */
 export function ownCgroupUsageFile(): CgroupUsageFile | undefined {
-  const v1 = ownMemoryCgroupV1();
-  if (v1) {
-    const file = path.join(v1.directory, 'memory.usage_in_bytes');
-    if (readUsage(file) !== undefined) return { file };
-  }
-  const v2 = ownCgroupV2();
-  if (v2) {
-    const file = path.join(v2.directory, 'memory.current');
-    if (readUsage(file) !== undefined) return { file };
-  }
-  return undefined;
+  const memory = openCgroupMemory('self');
+  return memory && { file: memory.usageFile };
 }
 
 /** The usage file of the cgroup directory `directory` (v1 or v2), when readable. */
 export function cgroupUsageFileAt(directory: string): CgroupUsageFile | undefined {
-  for (const name of ['memory.usage_in_bytes', 'memory.current']) {
-    const file = path.join(directory, name);
-    if (readUsage(file) !== undefined) return { file };
-  }
-  return undefined;
+  const memory = openCgroupMemoryAt(directory);
+  return memory && { file: memory.usageFile };
 }
 
 /** Reads a usage file: bytes, or undefined when it cannot be read. */

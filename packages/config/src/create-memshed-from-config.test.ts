@@ -11,7 +11,7 @@ import { ContainerModule } from '@memshed/core/inversify';
 import { z } from '@memshed/options';
 import { createMemshedFromConfig, type ConfiguredMemshed } from './create-memshed-from-config';
 import type { MemshedConfigInput } from './config-schema';
-import type { PolicyDecision } from './policy-runner';
+import type { PolicyDecision } from '@memshed/policy';
 
 /** What the test actions saw, in order. */
 interface Run {

@@ -1,20 +1,14 @@
 import {
-  SheddingActionFactory,
-  contributionProviderId,
   createMemshed,
   silentLogger,
-  type ActionStep,
-  type ContributionProvider,
   type Logger,
   type Memshed,
   type PressureSource,
-  type SheddingAction,
   type SourceSpec,
 } from '@memshed/core';
+import { attachPolicies, type PolicyDecision, type PolicyRunner } from '@memshed/policy';
 import type { Observable, SchedulerLike } from 'rxjs';
-import { MemshedError } from '@memshed/core';
-import { loadConfig, type LoadConfigOptions, type LoadedConfig, type ResolvedAction } from './load-config';
-import { PolicyRunner, type CompiledPolicy, type PolicyDecision } from './policy-runner';
+import { loadConfig, type LoadConfigOptions, type LoadedConfig } from './load-config';
 
 /** Options of {@link createMemshedFromConfig}. */
 export interface ConfigMemshedOptions extends LoadConfigOptions {
@@ -89,45 +83,10 @@ export async function createMemshedFromConfig(
   try {
     // Actions come from the running container, so that they share its services (e.g. the
     // registry of services that service-shutdown stops) with the application.
-    const factories = memshed.container
-      .get<ContributionProvider<SheddingActionFactory>>(contributionProviderId(SheddingActionFactory))
-      .getContributions();
-    const instances = new Map<string, SheddingAction>();
-    const stepOf = (action: ResolvedAction): ActionStep => {
-      const key = `${action.use}\u0000${stableJson(action.options)}`;
-      let instance = instances.get(key);
-      if (!instance) {
-        const factory = factories.find((f) => f.id === action.use);
-        if (!factory) {
-          throw new MemshedError(
-            'internal',
-            `Action '${action.use}' was resolved but is not bound in the container`,
-          );
-        }
-        // One instance per plugin and options: the runner never overlaps runs of one instance.
-        instance = factory.create(action.options);
-        instances.set(key, instance);
-      }
-      return {
-        action: instance,
-        name: action.name,
-        ...(action.timeout !== undefined ? { timeout: action.timeout } : {}),
-      };
-    };
-    const compiled: CompiledPolicy[] = config.policies.map((policy) => ({
-      name: policy.name,
-      level: policy.level,
-      for: policy.for,
-      ...(policy.scope !== undefined ? { scope: policy.scope } : {}),
-      ...(policy.cooldown !== undefined ? { cooldown: policy.cooldown } : {}),
-      ...(policy.dryRun !== undefined && options.dryRun !== true ? { dryRun: policy.dryRun } : {}),
-      steps: policy.do.map(stepOf),
-    }));
-    policies = new PolicyRunner(compiled, {
-      monitor: memshed.monitor,
-      runner: memshed.runner,
+    policies = attachPolicies(memshed, config.policies, {
+      forceDryRun: options.dryRun === true,
+      dryRun: config.dryRun,
       quiet: config.recovery.quiet,
-      dryRun: options.dryRun || config.dryRun,
       logger,
     });
   } catch (error) {
@@ -149,12 +108,4 @@ export async function createMemshedFromConfig(
       return stopping;
     },
   });
-}
-
-function stableJson(value: unknown): string {
-  return JSON.stringify(value, (_key, inner: unknown) =>
-    inner && typeof inner === 'object' && !Array.isArray(inner)
-      ? Object.fromEntries(Object.entries(inner).sort(([a], [b]) => a.localeCompare(b)))
-      : inner,
-  );
 }

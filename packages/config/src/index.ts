@@ -32,8 +32,9 @@ export type {
   ResolvedPolicy,
   ResolvedSource,
 } from './load-config';
-export { PolicyRunner } from './policy-runner';
-export type { CompiledPolicy, PolicyDecision, PolicyRunnerOptions } from './policy-runner';
+// The policy engine moved to @memshed/policy; re-exported for users of @memshed/config.
+export { PolicyRunner } from '@memshed/policy';
+export type { CompiledPolicy, PolicyDecision, PolicyRunnerOptions } from '@memshed/policy';
 export { createMemshedFromConfig } from './create-memshed-from-config';
 export type { ConfigMemshedOptions, ConfiguredMemshed } from './create-memshed-from-config';
 export { configJsonSchema, pluginOptionsJsonSchema } from './json-schema';

@@ -4,11 +4,11 @@ import {
   DEFAULT_QUIET_MS,
   MemshedError,
   loadPlugins,
-  type PressureLevel,
   type PressureSourceFactory,
   type SheddingActionFactory,
 } from '@memshed/core';
 import type { ContainerModule } from '@memshed/core/inversify';
+import { toActionSpec, toPolicySpec, type PolicyActionSpec, type PolicySpec } from '@memshed/policy';
 import {
   ConfigError,
   configIssue,
@@ -69,33 +69,13 @@ export interface ResolvedSource extends ConfigLocation {
 }
 
 /** An action of a policy's chain, resolved and validated. */
-export interface ResolvedAction extends ConfigLocation {
-  /** The plugin id. */
-  readonly use: string;
-  /** Validated options. */
-  readonly options: unknown;
+export interface ResolvedAction extends PolicyActionSpec, ConfigLocation {
   /** The options as written. */
   readonly with: unknown;
-  /** Name in records and logs. */
-  readonly name: string;
-  /** Time budget in ms, when set for this action. */
-  readonly timeout?: number;
 }
 
 /** A policy, resolved: durations in ms, actions resolved. */
-export interface ResolvedPolicy extends ConfigLocation {
-  /** Unique name. */
-  readonly name: string;
-  /** Run at or above this level... */
-  readonly level: PressureLevel;
-  /** ...held this long (ms). */
-  readonly for: number;
-  /** ...in this scope (its own recovery), or the monitor's state when undefined. */
-  readonly scope?: string;
-  /** Time after a run before the next (ms); undefined: once per episode. */
-  readonly cooldown?: number;
-  /** Dry run for this policy; undefined: the config's. */
-  readonly dryRun?: boolean;
+export interface ResolvedPolicy extends PolicySpec, ConfigLocation {
   /** The chain. */
   readonly do: readonly ResolvedAction[];
 }
@@ -507,15 +487,12 @@ async function resolveFile(
       const plugin = await resolvePlugin(state, 'action', entry, path, registry, safe, issues);
       const options = plugin && checkOptions(state, plugin, entry, path, issues);
       const parsedStep = state.parsed?.policies?.[index]?.do[step];
-      if (plugin && options) {
+      if (plugin && options && parsedStep) {
         actions.push({
           file: state.document.file,
           path: joinPath([...state.document.prefix, ...path]),
-          use: plugin.id,
-          options: options.value,
           with: (entry as { with?: unknown }).with,
-          name: parsedStep?.name ?? plugin.id,
-          ...(parsedStep?.timeout !== undefined ? { timeout: parsedStep.timeout } : {}),
+          ...toActionSpec(parsedStep, plugin.id, options.value),
         });
       }
     }
@@ -525,13 +502,7 @@ async function resolveFile(
       policies.push({
         file: state.document.file,
         path,
-        name: parsed.name ?? (isRoot ? path : `${state.document.file}:${path}`),
-        level: parsed.when.level,
-        for: parsed.when.for,
-        ...(parsed.when.scope !== undefined ? { scope: parsed.when.scope } : {}),
-        ...(parsed.cooldown !== undefined ? { cooldown: parsed.cooldown } : {}),
-        ...(parsed.dryRun !== undefined ? { dryRun: parsed.dryRun } : {}),
-        do: actions,
+        ...toPolicySpec(parsed, parsed.name ?? (isRoot ? path : `${state.document.file}:${path}`), actions),
       });
     }
   }

@@ -174,18 +174,26 @@ class Watcher : public Napi::ObjectWrap<Watcher> {
       argument = event;
       closeAfter = error;
     }
-    if (closeAfter) {
-      // Keep the callback past Close(), which resets the member.
-      Napi::Function callback = callback_.Value();
-      Close();
-      callback.MakeCallback(self, {argument}, *context_);
-    } else {
-      callback_.MakeCallback(self, {argument}, *context_);
+    // Keep the callback past Close(), which resets the member.
+    Napi::Function callback = callback_.Value();
+    if (closeAfter) Close();
+    // The C call rather than Napi::Function::MakeCallback: when the environment is being torn down
+    // (the process exits while the kernel still signals: libuv runs pending polls once more while
+    // closing handles) JS cannot run, and node-addon-api would turn that into a fatal error.
+    napi_value argv[] = {argument};
+    napi_value result = nullptr;
+    napi_status called = napi_make_callback(env, *context_, self, callback, 1, argv, &result);
+    if (called == napi_ok) return;
+    bool pending = false;
+    if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
+      // The callback threw: an uncaught exception, as for any other callback from the loop.
+      napi_value error = nullptr;
+      napi_get_and_clear_last_exception(env, &error);
+      napi_fatal_exception(env, error);
+      return;
     }
-    if (env.IsExceptionPending()) {
-      Napi::Error error = env.GetAndClearPendingException();
-      napi_fatal_exception(env, error.Value());
-    }
+    // JS cannot run here any more: release the fd now, deliver nothing.
+    CloseForTeardown();
   }
 
   Napi::Value GetFd(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), fd_); }

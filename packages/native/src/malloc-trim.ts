@@ -13,7 +13,7 @@ export interface MallocTrimResult {
 /**
  * glibc's `malloc_trim(0)`: returns the free memory at the top of the heap and the free pages of
  * every arena to the kernel. Freed Buffers smaller than glibc's mmap threshold (128 KiB) otherwise
- * stay in the process for seconds after V8 released them (shared/KERNEL.md, last section), so the
+ * stay in the process for seconds after V8 released them, so the
  * gc action calls this after collecting garbage.
  *
  * Never throws: on other libcs, other platforms or without the addon it reports

@@ -1,5 +1,4 @@
-import { MemshedError } from '@memshed/core';
-import { AddonLoader, errnoError, type NativeAddon } from './native-addon';
+import { AddonLoader, NativeError, errnoError, type NativeAddon } from './native-addon';
 
 const linuxAddon: NativeAddon = {
   platformSupported: true,
@@ -50,7 +49,7 @@ describe(AddonLoader, () => {
   });
 
   describe('.addon', () => {
-    it("throws a MemshedError of kind 'unavailable' naming the feature, the reason and the fix", () => {
+    it("throws a NativeError of code 'ADDON_UNAVAILABLE' naming the feature, the reason and the fix", () => {
       const loader = new AddonLoader(() => linuxAddon, 'win32');
       let error: unknown;
       try {
@@ -58,11 +57,12 @@ describe(AddonLoader, () => {
       } catch (caught) {
         error = caught;
       }
-      expect(MemshedError.is(error, 'unavailable')).toBe(true);
-      expect((error as MemshedError).message).toMatch(
+      expect(error).toBeInstanceOf(NativeError);
+      expect((error as NativeError).code).toBe('ADDON_UNAVAILABLE');
+      expect((error as NativeError).message).toMatch(
         /^watchEventfd \(eventfd notifications\) is unavailable: .*win32/,
       );
-      expect((error as MemshedError).fix).toBeDefined();
+      expect((error as NativeError).fix).toBeDefined();
     });
   });
 });
@@ -76,20 +76,16 @@ describe(errnoError, () => {
       path: '/proc/pressure/memory',
     });
 
-  it.each([
-    ['EACCES', 'permission'],
-    ['EPERM', 'permission'],
-    ['ENOENT', 'unavailable'],
-    ['EINVAL', 'invalid-argument'],
-    ['EBUSY', 'invalid-argument'],
-    ['EMFILE', 'unavailable'],
-    ['EIO', 'internal'],
-  ] as const)('maps %s to kind %s, keeping the errno name in the message and context', (code, kind) => {
-    const error = errnoError(addonError(code), 'Could not arm');
-    expect(error).toMatchObject({ kind, context: { code, syscall: 'write', path: '/proc/pressure/memory' } });
-    expect(error.message).toContain(`(${code})`);
-    expect(error.message.startsWith('Could not arm: write /proc/pressure/memory')).toBe(true);
-  });
+  it.each(['EACCES', 'EPERM', 'ENOENT', 'EINVAL', 'EBUSY', 'EMFILE', 'EIO'])(
+    'keeps %s as the code, with the errno name in the message and the call and path',
+    (code) => {
+      const error = errnoError(addonError(code), 'Could not arm');
+      expect(error).toBeInstanceOf(NativeError);
+      expect(error).toMatchObject({ code, errno: 1, syscall: 'write', path: '/proc/pressure/memory' });
+      expect(error.message).toContain(`(${code})`);
+      expect(error.message.startsWith('Could not arm: write /proc/pressure/memory')).toBe(true);
+    },
+  );
 
   it('gives a fix for the errno names users meet, and lets the caller override it', () => {
     expect(errnoError(addonError('EACCES'), 'x').fix).toMatch(/root/);

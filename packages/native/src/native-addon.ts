@@ -1,5 +1,4 @@
 import * as path from 'node:path';
-import { MemshedError } from '@memshed/core';
 
 /** The addon as built from addon/memshed_native.cc (Linux) or addon/unsupported.cc (elsewhere). */
 export interface NativeAddon {
@@ -24,8 +23,12 @@ export interface RawNativeWatcher {
 /** Whether the addon can be used here, and if not why and what to do. */
 export type NativeAvailability = { available: true } | { available: false; reason: string; hint: string };
 
-/** Where node-gyp puts the addon, relative to both src/ (tests) and dist/ (built package). */
-export const ADDON_PATH = path.join(__dirname, '..', 'build', 'Release', 'memshed_native.node');
+/**
+ * The package's root, relative to both src/ (tests) and dist/ (built package): node-gyp-build looks
+ * for a local compile in build/Release first, then for a prebuilt addon in
+ * prebuilds/<platform>-<arch>/ (shipped for linux-x64 and linux-arm64 with glibc).
+ */
+export const PACKAGE_ROOT = path.join(__dirname, '..');
 
 /**
  * Loads the addon once, on first use, and remembers why it could not (so importing
@@ -46,15 +49,12 @@ export class AddonLoader {
     return 'addon' in state ? { available: true } : state.availability;
   }
 
-  /** The loaded addon. @throws MemshedError `unavailable` with the reason and the fix. */
+  /** The loaded addon. @throws NativeError `ADDON_UNAVAILABLE` with the reason and the fix. */
   addon(feature: string): NativeAddon {
     const state = this.resolve();
     if ('addon' in state) return state.addon;
     const { reason, hint } = state.availability;
-    throw new MemshedError('unavailable', `${feature} is unavailable: ${reason}`, {
-      fix: hint,
-      context: { feature, platform: this.platform },
-    });
+    throw new NativeError('ADDON_UNAVAILABLE', `${feature} is unavailable: ${reason}`, { fix: hint });
   }
 
   private resolve() {
@@ -81,8 +81,8 @@ export class AddonLoader {
           available: false,
           reason: `the @memshed/native addon is not built or does not load (${detail})`,
           hint:
-            'rebuild it with `npm rebuild @memshed/native` (needs python3, make, a C++17 compiler and the ' +
-            'Node headers; node-gyp uses /usr/include/node when present)',
+            'prebuilt addons ship for linux-x64 and linux-arm64 with glibc; elsewhere (e.g. musl/Alpine) compile ' +
+            'it: install python3, make and a C++17 compiler, then `npm rebuild @memshed/native`',
         },
       };
     }
@@ -90,10 +90,45 @@ export class AddonLoader {
   }
 }
 
-/** The process-wide loader of build/Release/memshed_native.node. */
-// A .node file can only be loaded with require(); loading lazily keeps the import side-effect free.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-export const addonLoader = new AddonLoader(() => require(ADDON_PATH));
+/** The process-wide loader of the addon: a local build, else the prebuilt one for this platform. */
+// A .node file can only be loaded with require(), and node-gyp-build is required here rather than
+// imported so that importing `@memshed/native` stays side-effect free and never throws.
+export const addonLoader = new AddonLoader(() => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const load = require('node-gyp-build') as (root: string) => unknown;
+  return load(PACKAGE_ROOT);
+});
+
+/**
+ * A failure of @memshed/native: a plain Error whose `code` is the errno name of the failed system
+ * call (`EACCES`, `ENOENT`, `EINVAL`, `EBUSY`, `EMFILE`, ...) or `ADDON_UNAVAILABLE` (not Linux,
+ * addon not built). Callers turn it into their own error type (memshed's sources into a
+ * MemshedError); `fix` says what to do for the errno names users meet.
+ */
+export class NativeError extends Error {
+  override readonly name = 'NativeError';
+  /** The errno number, for errors of a system call. */
+  readonly errno: number | undefined;
+  /** The failed system call (`open`, `write`, `eventfd`, `uv_poll_start`). */
+  readonly syscall: string | undefined;
+  /** The file concerned, when there is one. */
+  readonly path: string | undefined;
+  /** What to do about it. */
+  readonly fix: string | undefined;
+
+  constructor(
+    /** The errno name, or `ADDON_UNAVAILABLE`. */
+    readonly code: string,
+    message: string,
+    options: { errno?: number; syscall?: string; path?: string; fix?: string; cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.errno = options.errno;
+    this.syscall = options.syscall;
+    this.path = options.path;
+    this.fix = options.fix;
+  }
+}
 
 interface ErrnoLike {
   code?: unknown;
@@ -104,33 +139,25 @@ interface ErrnoLike {
 }
 
 /**
- * Turns an addon failure (`code` = errno name) into a MemshedError whose kind and fix say what
- * to do: EACCES/EPERM -> permission, ENOENT -> unavailable, EINVAL/EBUSY -> invalid-argument.
- * The errno name is in the message and in `context.code`.
+ * Turns an addon failure (`code` = errno name) into a {@link NativeError} that keeps the errno
+ * name, number, system call and path, with `what` in front of the message and a fix for the errno
+ * names users meet (`fixes` overrides them per name).
  */
 export function errnoError(
   error: unknown,
   what: string,
   fixes: Partial<Record<string, string>> = {},
-): MemshedError {
+): NativeError {
   const e = (typeof error === 'object' && error !== null ? error : {}) as ErrnoLike;
-  const code = typeof e.code === 'string' ? e.code : undefined;
+  const code = typeof e.code === 'string' ? e.code : 'EIO';
   const detail = typeof e.message === 'string' ? e.message : String(error);
-  const context = { code, errno: e.errno, syscall: e.syscall, path: e.path };
-  const kind =
-    code === 'EACCES' || code === 'EPERM'
-      ? 'permission'
-      : code === 'EINVAL' || code === 'EBUSY'
-        ? 'invalid-argument'
-        : code === 'ENOENT' ||
-            code === 'ENODEV' ||
-            code === 'EOPNOTSUPP' ||
-            code === 'EMFILE' ||
-            code === 'ENFILE'
-          ? 'unavailable'
-          : 'internal';
-  const fix = (code && fixes[code]) ?? DEFAULT_FIXES[code ?? ''];
-  return new MemshedError(kind, `${what}: ${detail}`, { cause: error, fix, context });
+  return new NativeError(code, `${what}: ${detail}`, {
+    cause: error,
+    errno: typeof e.errno === 'number' ? e.errno : undefined,
+    syscall: typeof e.syscall === 'string' ? e.syscall : undefined,
+    path: typeof e.path === 'string' && e.path !== '' ? e.path : undefined,
+    fix: fixes[code] ?? DEFAULT_FIXES[code],
+  });
 }
 
 const DEFAULT_FIXES: Record<string, string> = {

@@ -1,5 +1,4 @@
-import { MemshedError } from '@memshed/core';
-import { addonLoader, errnoError, type RawNativeWatcher } from './native-addon';
+import { NativeError, addonLoader, errnoError, type RawNativeWatcher } from './native-addon';
 
 /**
  * A kernel file descriptor watched by libuv. Unref'd by default: it never keeps the process alive
@@ -39,13 +38,13 @@ export interface NativeWatcher {
  *
  * A throwing callback is an uncaught exception, as in any event-emitter callback.
  *
- * @throws MemshedError `unavailable` where the addon is not built or the platform is not Linux,
- *   or when the process is out of file descriptors.
+ * @throws NativeError `ADDON_UNAVAILABLE` where the addon is not built or the platform is not
+ *   Linux; `EMFILE`/`ENFILE` when the process or the system is out of file descriptors.
  */
 export function watchEventfd(callback: (count: number) => void): NativeWatcher {
   const addon = addonLoader.addon('watchEventfd (eventfd notifications)');
   if (typeof callback !== 'function')
-    throw new MemshedError('invalid-argument', 'watchEventfd(callback): callback must be a function');
+    throw new NativeError('EINVAL', 'watchEventfd(callback): callback must be a function');
   try {
     return addon.watchEventfd!(callback) as RawNativeWatcher;
   } catch (error) {
@@ -59,9 +58,9 @@ export function watchEventfd(callback: (count: number) => void): NativeWatcher {
  * `callback({ error: false })` on each POLLPRI, and `callback({ error: true })` once on POLLERR
  * (the group went away, PSI was disabled), after which the watcher has closed itself.
  *
- * @throws MemshedError with the errno name in the message and `context.code`: EACCES/EPERM
- *   (kind `permission`), ENOENT (`unavailable`), EINVAL/EBUSY (`invalid-argument`); kind
- *   `unavailable` where the addon is not built or the platform is not Linux.
+ * @throws NativeError with the errno name as `code` and in the message (EACCES/EPERM, ENOENT,
+ *   EINVAL, EBUSY, ...), or `ADDON_UNAVAILABLE` where the addon is not built or the platform is not
+ *   Linux.
  */
 export function watchPriority(
   path: string,
@@ -70,8 +69,8 @@ export function watchPriority(
 ): NativeWatcher {
   const addon = addonLoader.addon('watchPriority (POLLPRI triggers)');
   if (typeof path !== 'string' || typeof text !== 'string' || typeof callback !== 'function')
-    throw new MemshedError(
-      'invalid-argument',
+    throw new NativeError(
+      'EINVAL',
       'watchPriority(path, text, callback): expected (string, string, function)',
     );
   try {

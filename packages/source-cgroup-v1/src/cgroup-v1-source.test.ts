@@ -62,7 +62,7 @@ class FakeHost implements CgroupV1Host {
   native: NativeAvailability = { available: true };
   private nextFd = 1000;
   constructor(
-    readonly procRoot: string,
+    readonly root: string,
     readonly platform: NodeJS.Platform = 'linux',
   ) {}
   watchEventfd(callback: (count: number) => void): NativeWatcher {
@@ -100,9 +100,9 @@ beforeEach(() => {
   fs.writeFileSync(path.join(proc, 'cgroup'), `5:cpu:/\n4:memory:${SCOPE}\n0::/\n`);
   fs.writeFileSync(
     path.join(proc, 'mountinfo'),
-    `30 22 0:27 / /sys/fs/cgroup rw - tmpfs tmpfs rw\n34 30 0:31 / ${mount} rw,relatime - cgroup cgroup rw,memory\n`,
+    '30 22 0:27 / /sys/fs/cgroup rw - tmpfs tmpfs rw\n34 30 0:31 / /memory rw,relatime - cgroup cgroup rw,memory\n',
   );
-  host = new FakeHost(path.join(root, 'proc'));
+  host = new FakeHost(root);
 });
 
 afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
@@ -155,7 +155,7 @@ describe(CgroupV1Source, () => {
     });
 
     it('says the source is Linux-only elsewhere', () => {
-      const availability = source({}, new FakeHost(host.procRoot, 'darwin')).availability();
+      const availability = source({}, new FakeHost(host.root, 'darwin')).availability();
       expect(availability).toMatchObject({
         available: false,
         reason: expect.stringMatching(/unavailable on this platform \(darwin\)/),
@@ -164,7 +164,7 @@ describe(CgroupV1Source, () => {
 
     it('explains a machine without the v1 memory controller and points at psi', () => {
       fs.writeFileSync(
-        path.join(host.procRoot, 'self', 'mountinfo'),
+        path.join(host.root, 'proc', 'self', 'mountinfo'),
         '40 30 0:37 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n',
       );
       const availability = source({ mount: path.join(root, 'nowhere') }).availability();
@@ -198,6 +198,7 @@ describe(CgroupV1Source, () => {
 
     it('refuses a percentage threshold without a limit', () => {
       fs.writeFileSync(path.join(dir, 'memory.stat'), `hierarchical_memory_limit ${2 ** 63 - 4096}\n`);
+      fs.writeFileSync(path.join(dir, 'memory.limit_in_bytes'), `${2 ** 63 - 4096}\n`);
       expect(source({ usageThreshold: '80%' }).availability()).toMatchObject({
         available: false,
         reason: expect.stringContaining('needs a memory limit'),

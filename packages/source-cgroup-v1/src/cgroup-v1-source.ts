@@ -1,55 +1,30 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
+  CgroupfsError,
+  errnoKind,
+  eventArgument,
+  registerCgroupEvent,
+  type CgroupEvent,
+  type CgroupV1Memory,
+  type LocatedCgroup,
+} from '@memshed/cgroupfs';
+import {
   MemshedError,
   levelIndex,
-  type MemshedErrorKind,
   type PressureLevel,
   type PressureNode,
   type PressureSink,
   type PressureSource,
   type SourceAvailability,
 } from '@memshed/core';
-import {
-  nativeAvailability,
-  watchEventfd,
-  type NativeAvailability,
-  type NativeWatcher,
-} from '@memshed/native';
+import type { NativeWatcher } from '@memshed/native';
+import { defaultCgroupV1Host, type CgroupV1Host } from './cgroup-v1-host';
 import type { CgroupV1Options } from './cgroup-v1-options';
-import {
-  DEFAULT_MEMORY_MOUNT,
-  findMemoryMount,
-  resolveMemoryCgroup,
-  type MemoryCgroup,
-  type MemoryMount,
-} from './memory-cgroup';
+import { probeCgroupV1, registrationError } from './cgroup-v1-probe';
 
 /** The plugin id of this source. */
 export const CGROUP_V1_SOURCE_ID = 'cgroup-v1';
-
-/**
- * What the source needs from the machine: the native eventfd watcher and where /proc is. Tests
- * pass fakes and a fixture tree; the default is the real thing.
- */
-export interface CgroupV1Host {
-  /** The procfs root for /proc/self/cgroup and /proc/self/mountinfo. */
-  readonly procRoot: string;
-  /** The platform (the source is Linux-only). */
-  readonly platform: NodeJS.Platform;
-  /** `@memshed/native`'s watchEventfd. */
-  watchEventfd(callback: (count: number) => void): NativeWatcher;
-  /** `@memshed/native`'s nativeAvailability. */
-  nativeAvailability(): NativeAvailability;
-}
-
-/** The real machine. */
-export const defaultCgroupV1Host: CgroupV1Host = Object.freeze({
-  procRoot: '/proc',
-  platform: process.platform,
-  watchEventfd,
-  nativeAvailability,
-});
 
 /** One kernel registration of a running source, for diagnostics (`memshed doctor`, benchmarks). */
 export interface CgroupV1Registration {
@@ -78,12 +53,6 @@ interface Registration {
 const OOM_BIT = 1 << 3;
 const USAGE_BIT = 1 << 4;
 const LEVEL_BITS = 0b111;
-/** memory.limit_in_bytes reads PAGE_COUNTER_MAX pages when unlimited: anything above 2^60 is "no limit". */
-const UNLIMITED = 2 ** 60;
-
-type Probe =
-  | { ok: true; cgroup: MemoryCgroup; mount: MemoryMount; thresholdBytes: number | undefined }
-  | { ok: false; kind: MemshedErrorKind; reason: string; hint: string };
 
 /**
  * The cgroup v1 `memory.pressure_level` source: the kernel's own vmpressure levels for one memory
@@ -121,7 +90,8 @@ export class CgroupV1Source implements PressureSource {
   private batchOpen = false;
   private sink: PressureSink | undefined;
   private node: PressureNode | undefined;
-  private cgroup: MemoryCgroup | undefined;
+  private cgroup: LocatedCgroup | undefined;
+  private memory: CgroupV1Memory | undefined;
   private thresholdBytes: number | undefined;
   private lastBatchAt = -Infinity;
   private paused = false;
@@ -141,7 +111,7 @@ export class CgroupV1Source implements PressureSource {
 
   /** The engine scope events are signalled at (the cgroup path below the mount), once started. */
   get scope(): string | undefined {
-    return this.cgroup?.scope;
+    return this.cgroup?.relativePath;
   }
 
   /** The live kernel registrations (empty unless running). */
@@ -157,7 +127,7 @@ export class CgroupV1Source implements PressureSource {
   }
 
   availability(): SourceAvailability {
-    const probe = this.probe();
+    const probe = probeCgroupV1(this.options, this.host);
     if (!probe.ok) return { available: false, reason: probe.reason, hint: probe.hint };
     const watched = [
       `${this.options.levels.join(', ')} (${this.options.mode})`,
@@ -166,7 +136,7 @@ export class CgroupV1Source implements PressureSource {
     ].filter((part) => part !== undefined);
     return {
       available: true,
-      detail: `memory cgroup ${probe.cgroup.scope} (${probe.cgroup.dir}): ${watched.join('; ')}`,
+      detail: `memory cgroup ${probe.cgroup.relativePath} (${probe.cgroup.directory}): ${watched.join('; ')}`,
     };
   }
 
@@ -180,29 +150,26 @@ export class CgroupV1Source implements PressureSource {
         },
       );
     }
-    const probe = this.probe();
+    const probe = probeCgroupV1(this.options, this.host);
     if (!probe.ok)
       throw new MemshedError(probe.kind, probe.reason, { fix: probe.hint, context: { source: this.id } });
     this.sink = sink;
     this.cgroup = probe.cgroup;
+    this.memory = probe.memory;
     this.thresholdBytes = probe.thresholdBytes;
-    this.node = sink.node(probe.cgroup.scope);
+    this.node = sink.node(probe.cgroup.relativePath);
     this.status = 'running';
     try {
       const { mode } = this.options;
       for (const level of this.options.levels) {
-        this.register(
-          'pressure',
-          'memory.pressure_level',
-          mode === 'default' ? level : `${level},${mode}`,
-          1 << levelIndex(level),
-        );
+        this.register({ kind: 'pressure', level, mode }, 1 << levelIndex(level));
       }
-      if (this.options.oom) this.register('oom', 'memory.oom_control', '', OOM_BIT);
+      if (this.options.oom) this.register({ kind: 'oom' }, OOM_BIT);
       if (this.thresholdBytes !== undefined) {
-        this.register('usage', 'memory.usage_in_bytes', String(this.thresholdBytes), USAGE_BIT);
+        this.register({ kind: 'usage', bytes: this.thresholdBytes }, USAGE_BIT);
         // A threshold only fires on crossing: already above it is worth saying now.
-        if (this.readUsage() >= this.thresholdBytes) this.notify(this.entries[this.entries.length - 1], 0);
+        if (probe.memory.usage() >= this.thresholdBytes)
+          this.notify(this.entries[this.entries.length - 1], 0);
       }
     } catch (error) {
       this.release();
@@ -216,162 +183,49 @@ export class CgroupV1Source implements PressureSource {
     this.release();
   }
 
-  private probe(): Probe {
-    const fail = (kind: MemshedErrorKind, reason: string, hint: string): Probe => ({
-      ok: false,
-      kind,
-      reason,
-      hint,
-    });
-    if (this.host.platform !== 'linux') {
-      return fail(
-        'unavailable',
-        `cgroup v1 memory notifications are unavailable on this platform (${this.host.platform}): they are Linux-only`,
-        'use a portable source (v8, system) on this platform',
-      );
-    }
-    const mount = this.findMount();
-    if (!mount) {
-      return fail(
-        'unavailable',
-        'no cgroup v1 memory controller is mounted (cgroup v2 has no memory.pressure_level)',
-        'use the psi source (cgroup v2 and any kernel with PSI); or mount the v1 memory controller',
-      );
-    }
-    let cgroup: MemoryCgroup;
+  /**
+   * Registers one eventfd through cgroupfs (which owns the fd lifecycle: the eventfd is the
+   * registration). A failed registration leaves nothing open.
+   */
+  private register(event: CgroupEvent, bit: number): void {
+    const entry: Registration = {
+      kind: event.kind,
+      argument: eventArgument(event),
+      bit,
+      watcher: undefined,
+      notifications: 0,
+    };
+    const cgroup = this.cgroup!;
     try {
-      cgroup = resolveMemoryCgroup(this.options.cgroup, mount, this.host.procRoot);
+      entry.watcher = registerCgroupEvent(
+        cgroup.directory,
+        event,
+        (callback) => this.host.watchEventfd(callback),
+        (count) => this.notify(entry, count),
+      );
     } catch (error) {
-      const e = error as MemshedError;
-      return fail(e.kind, e.message, e.fix ?? 'check the `cgroup` option');
-    }
-    if (!fs.existsSync(path.join(cgroup.dir, 'cgroup.event_control'))) {
-      return fail(
-        'unavailable',
-        `memory cgroup ${cgroup.scope} not found (no ${path.join(cgroup.dir, 'cgroup.event_control')})`,
-        `create it, or fix the \`cgroup\` option: 'self' or a path below ${mount.mountPoint}`,
-      );
-    }
-    if (!fs.existsSync(path.join(cgroup.dir, 'memory.pressure_level'))) {
-      return fail(
-        'unavailable',
-        `this kernel has no memory.pressure_level in ${cgroup.dir} (vmpressure notifications removed)`,
-        'use the psi source',
-      );
-    }
-    const native = this.host.nativeAvailability();
-    if (!native.available) return fail('unavailable', native.reason, native.hint);
-    for (const [file, mode] of [
-      ['cgroup.event_control', fs.constants.W_OK],
-      ['memory.pressure_level', fs.constants.R_OK],
-    ] as const) {
-      try {
-        fs.accessSync(path.join(cgroup.dir, file), mode);
-      } catch {
-        return fail(
-          'permission',
-          `not permitted to ${mode === fs.constants.W_OK ? 'write' : 'open'} ${path.join(cgroup.dir, file)}`,
-          'run as root, or delegate the cgroup to this user (chown its cgroup.event_control and memory.* files)',
+      if (error instanceof CgroupfsError) {
+        throw registrationError(
+          error,
+          { source: this.id, cgroup: cgroup.relativePath },
+          this.options.mode,
+          event.kind,
         );
       }
+      // @memshed/native's errors carry an errno name (or ADDON_UNAVAILABLE) and a fix.
+      const { code, fix } = error as { code?: string; fix?: string };
+      const kind = errnoKind(code);
+      throw MemshedError.from(
+        error,
+        kind === 'internal' ? 'unavailable' : kind,
+        'Could not create an eventfd',
+        {
+          fix,
+          context: { source: this.id, code },
+        },
+      );
     }
-    let thresholdBytes: number | undefined;
-    const threshold = this.options.usageThreshold;
-    if (threshold && 'bytes' in threshold) thresholdBytes = threshold.bytes;
-    else if (threshold) {
-      const limit = readHierarchicalLimit(cgroup.dir);
-      if (limit === undefined || limit >= UNLIMITED) {
-        return fail(
-          'invalid-config',
-          `usageThreshold ${threshold.percent}% needs a memory limit, and cgroup ${cgroup.scope} has none`,
-          "give usageThreshold in bytes (e.g. '512M'), or set memory.limit_in_bytes",
-        );
-      }
-      thresholdBytes = Math.floor((limit * threshold.percent) / 100);
-    }
-    return { ok: true, cgroup, mount, thresholdBytes };
-  }
-
-  private findMount(): MemoryMount | undefined {
-    if (this.options.mount !== undefined) {
-      return fs.existsSync(path.join(this.options.mount, 'cgroup.event_control'))
-        ? { mountPoint: this.options.mount, root: '/' }
-        : undefined;
-    }
-    const found = findMemoryMount(this.host.procRoot);
-    if (found) return found;
-    // No mountinfo (a fixture /proc, a sandbox): the usual place.
-    return fs.existsSync(path.join(DEFAULT_MEMORY_MOUNT, 'cgroup.event_control'))
-      ? { mountPoint: DEFAULT_MEMORY_MOUNT, root: '/' }
-      : undefined;
-  }
-
-  /** Creates an eventfd and registers it: `"<eventfd> <fd of file> [argument]"` on cgroup.event_control. */
-  private register(kind: Registration['kind'], file: string, argument: string, bit: number): void {
-    const entry: Registration = { kind, argument, bit, watcher: undefined, notifications: 0 };
-    const dir = this.cgroup!.dir;
-    let watcher: NativeWatcher;
-    try {
-      watcher = this.host.watchEventfd((count) => this.notify(entry, count));
-    } catch (error) {
-      throw MemshedError.from(error, 'unavailable', 'Could not create an eventfd');
-    }
-    entry.watcher = watcher;
     this.entries.push(entry);
-    let fileFd: number | undefined;
-    let controlFd: number | undefined;
-    try {
-      fileFd = fs.openSync(path.join(dir, file), fs.constants.O_RDONLY);
-      controlFd = fs.openSync(
-        path.join(dir, 'cgroup.event_control'),
-        fs.constants.O_WRONLY | fs.constants.O_APPEND,
-      );
-      fs.writeSync(controlFd, `${watcher.fd} ${fileFd}${argument === '' ? '' : ` ${argument}`}\n`);
-    } catch (error) {
-      throw this.registrationError(error, kind, file, argument);
-    } finally {
-      // The kernel keeps no reference to these fds: the registration lives as long as the eventfd.
-      if (fileFd !== undefined) fs.closeSync(fileFd);
-      if (controlFd !== undefined) fs.closeSync(controlFd);
-    }
-  }
-
-  private registrationError(
-    error: unknown,
-    kind: Registration['kind'],
-    file: string,
-    argument: string,
-  ): MemshedError {
-    const code = (error as NodeJS.ErrnoException).code ?? 'unknown';
-    const dir = this.cgroup!.dir;
-    const what = `Could not register ${file}${argument ? ` '${argument}'` : ''} on ${dir}/cgroup.event_control (${code})`;
-    const context = { source: this.id, cgroup: this.cgroup!.scope, code };
-    switch (code) {
-      case 'EINVAL':
-        return new MemshedError('invalid-argument', what, {
-          cause: error,
-          context,
-          fix:
-            kind === 'pressure' && this.options.mode !== 'default'
-              ? "this kernel may predate vmpressure propagation modes: use mode 'default'"
-              : 'the kernel rejected the registration text; check the level and threshold options',
-        });
-      case 'EACCES':
-      case 'EPERM':
-        return new MemshedError('permission', what, {
-          cause: error,
-          context,
-          fix: 'run as root, or delegate the cgroup to this user (chown its cgroup.event_control)',
-        });
-      case 'ENOENT':
-        return new MemshedError('unavailable', what, {
-          cause: error,
-          context,
-          fix: 'the cgroup was removed: watch another one',
-        });
-      default:
-        return new MemshedError('source-failed', what, { cause: error, context });
-    }
   }
 
   /**
@@ -418,7 +272,10 @@ export class CgroupV1Source implements PressureSource {
     try {
       this.setPaused(false);
     } catch (error) {
-      this.sink!.error(error, `cgroup-v1 source could not resume its eventfds for ${this.cgroup!.scope}`);
+      this.sink!.error(
+        error,
+        `cgroup-v1 source could not resume its eventfds for ${this.cgroup!.relativePath}`,
+      );
     }
     if (this.pending !== 0 && !this.batchOpen) {
       this.openBatch();
@@ -449,7 +306,7 @@ export class CgroupV1Source implements PressureSource {
     try {
       // On rmdir the kernel signals every eventfd once and the control file is gone: that wakeup
       // is an ending, not pressure. (One stat per wakeup: at most one per eventfd per interval.)
-      if (!fs.existsSync(path.join(cgroup.dir, 'cgroup.event_control'))) {
+      if (!fs.existsSync(path.join(cgroup.directory, 'cgroup.event_control'))) {
         this.end();
         return;
       }
@@ -458,23 +315,23 @@ export class CgroupV1Source implements PressureSource {
       if (levels !== 0) level = 31 - Math.clz32(levels);
       if (pending & OOM_BIT) {
         level = 2;
-        const oom = readOomControl(cgroup.dir);
+        const oom = this.readOomControl();
         sink.logger.warn(
-          `cgroup ${cgroup.scope} hit its memory limit: OOM (under_oom ${oom.underOom ?? '?'}, oom_kill ${oom.oomKill ?? '?'} so far); signalled critical`,
+          `cgroup ${cgroup.relativePath} hit its memory limit: OOM (under_oom ${oom.underOom ?? '?'}, oom_kill ${oom.oomKill ?? '?'} so far); signalled critical`,
         );
       }
       if (pending & USAGE_BIT) {
-        const usage = this.readUsage();
+        const usage = this.memory!.usage();
         if (usage >= this.thresholdBytes!) {
           level = Math.max(level, levelIndex(this.options.usageLevel));
           sink.logger.debug(
-            `cgroup ${cgroup.scope} usage ${usage} bytes >= threshold ${this.thresholdBytes}`,
+            `cgroup ${cgroup.relativePath} usage ${usage} bytes >= threshold ${this.thresholdBytes}`,
           );
         }
       }
       if (level >= 0) this.node!.signal(LEVEL_NAMES[level]);
     } catch (error) {
-      sink.error(error, `cgroup-v1 source failed to handle a notification for ${cgroup.scope}`);
+      sink.error(error, `cgroup-v1 source failed to handle a notification for ${cgroup.relativePath}`);
     }
   }
 
@@ -485,10 +342,10 @@ export class CgroupV1Source implements PressureSource {
     this.sink!.error(
       new MemshedError(
         'source-failed',
-        `Cgroup ${cgroup.scope} was removed (${cgroup.dir}): the cgroup-v1 source stopped`,
+        `Cgroup ${cgroup.relativePath} was removed (${cgroup.directory}): the cgroup-v1 source stopped`,
         {
           fix: 'watch a cgroup that exists; restart memshed when it is created again',
-          context: { source: this.id, cgroup: cgroup.scope, reason: 'cgroup-removed' },
+          context: { source: this.id, cgroup: cgroup.relativePath, reason: 'cgroup-removed' },
         },
       ),
     );
@@ -506,42 +363,16 @@ export class CgroupV1Source implements PressureSource {
     this.paused = false;
   }
 
-  private readUsage(): number {
-    return Number(fs.readFileSync(path.join(this.cgroup!.dir, 'memory.usage_in_bytes'), 'utf8'));
+  /** memory.oom_control now, for the log line; empty when it cannot be read. */
+  private readOomControl(): { underOom?: number; oomKill?: number } {
+    try {
+      return this.memory!.oomControl();
+    } catch {
+      return {};
+    }
   }
 }
 
 const LEVEL_NAMES: readonly PressureLevel[] = ['low', 'medium', 'critical'];
 
 type ScheduledWork = ReturnType<PressureSink['scheduler']['schedule']>;
-
-function readOomControl(dir: string): { underOom?: number; oomKill?: number } {
-  try {
-    const fields = new Map(
-      fs
-        .readFileSync(path.join(dir, 'memory.oom_control'), 'utf8')
-        .split('\n')
-        .map((line) => line.split(' ') as [string, string]),
-    );
-    const number = (key: string) => (fields.has(key) ? Number(fields.get(key)) : undefined);
-    return { underOom: number('under_oom'), oomKill: number('oom_kill') };
-  } catch {
-    return {};
-  }
-}
-
-/** The effective limit: the smallest limit of the cgroup and its ancestors (memory.stat), else its own. */
-function readHierarchicalLimit(dir: string): number | undefined {
-  try {
-    const stat = fs.readFileSync(path.join(dir, 'memory.stat'), 'utf8');
-    const match = /^hierarchical_memory_limit (\d+)$/m.exec(stat);
-    if (match) return Number(match[1]);
-  } catch {
-    // Fall back to the cgroup's own limit.
-  }
-  try {
-    return Number(fs.readFileSync(path.join(dir, 'memory.limit_in_bytes'), 'utf8'));
-  } catch {
-    return undefined;
-  }
-}

@@ -15,14 +15,10 @@ const cgroupV1Module = new ContainerModule(({ bind }) => {
 export default cgroupV1Module;
 
 export { CgroupV1SourceFactory } from './cgroup-v1-source-factory';
-export { CGROUP_V1_SOURCE_ID, CgroupV1Source, defaultCgroupV1Host } from './cgroup-v1-source';
-export type { CgroupV1Host, CgroupV1Registration, CgroupV1SourceState } from './cgroup-v1-source';
+export { CGROUP_V1_SOURCE_ID, CgroupV1Source } from './cgroup-v1-source';
+export type { CgroupV1Registration, CgroupV1SourceState } from './cgroup-v1-source';
+export { defaultCgroupV1Host } from './cgroup-v1-host';
+export type { CgroupV1Host } from './cgroup-v1-host';
+export { DEFAULT_MEMORY_MOUNT } from './cgroup-v1-probe';
 export { cgroupV1OptionsSchema, parseUsageThreshold } from './cgroup-v1-options';
 export type { CgroupV1Options, CgroupV1OptionsInput, UsageThreshold } from './cgroup-v1-options';
-export {
-  DEFAULT_MEMORY_MOUNT,
-  findMemoryMount,
-  ownMemoryCgroupPath,
-  resolveMemoryCgroup,
-} from './memory-cgroup';
-export type { MemoryCgroup, MemoryMount } from './memory-cgroup';

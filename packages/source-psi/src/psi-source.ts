@@ -11,7 +11,7 @@ import {
   type PressureSource,
   type SourceAvailability,
 } from '@memshed/core';
-import { availableFraction, Capability, hasCapability } from '@memshed/cgroupfs';
+import { availableFraction, Capability, errnoKind, hasCapability } from '@memshed/cgroupfs';
 import { nativeAvailability, watchPriority, type NativeWatcher } from '@memshed/native';
 import { parsePsi, type PsiStats } from './psi-format';
 import { resolvePsiTarget, type PsiTarget } from './psi-target';
@@ -180,7 +180,7 @@ export class PsiSource implements PressureSource {
       level,
       trigger,
       totalBefore: totalOf(before, trigger.kind),
-      watcher: watchPriority(file, formatTrigger(trigger), (event) => this.onTrigger(armed, event.error)),
+      watcher: watchTrigger(file, formatTrigger(trigger), (event) => this.onTrigger(armed, event.error)),
     };
     this.armed.push(armed);
   }
@@ -306,4 +306,17 @@ export class PsiSource implements PressureSource {
 
 function totalOf(stats: PsiStats, kind: 'some' | 'full'): number {
   return (kind === 'full' ? stats.full?.total : stats.some.total) ?? 0;
+}
+
+/** `watchPriority`, its errno failures turned into MemshedErrors of the matching kind. */
+function watchTrigger(...args: Parameters<typeof watchPriority>): NativeWatcher {
+  try {
+    return watchPriority(...args);
+  } catch (error) {
+    const { code, fix } = error as { code?: string; fix?: string };
+    throw MemshedError.from(error, errnoKind(code), `psi: could not arm a trigger on ${args[0]}`, {
+      fix,
+      context: { code },
+    });
+  }
 }

@@ -1,7 +1,7 @@
 import { lstatSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { MemshedError, isPressureLevel, type PressureLevel } from '@memshed/core';
-import { cgroupV2At, ownCgroupV2 } from '@memshed/cgroupfs';
+import { tryLocateCgroup } from '@memshed/cgroupfs';
 
 /** What the PSI source watches, resolved from its options and the environment. */
 export type PsiTarget =
@@ -47,8 +47,7 @@ export function resolvePsiTarget(options: PsiTargetOptions, env: NodeJS.ProcessE
     return systemdTarget(watch, env.MEMORY_PRESSURE_WRITE, options.systemdLevel);
   }
   if (options.cgroup !== undefined) {
-    const group =
-      options.cgroup === 'self' ? ownCgroupV2(options.root) : cgroupV2At(options.cgroup, options.root);
+    const group = tryLocateCgroup('v2', options.cgroup, { root: options.root });
     if (!group) {
       return {
         kind: 'disabled',

@@ -10,7 +10,10 @@ import {
   windowsMemoryLoad,
 } from './host-reader';
 
-const FIXTURES = path.join(__dirname, '__fixtures__');
+const FIXTURES = path.join(
+  path.dirname(require.resolve('@memshed/cgroupfs/package.json')),
+  'src/__fixtures__',
+);
 const KiB = 1024;
 
 describe(MeminfoReader, () => {

@@ -8,21 +8,12 @@ import { PressureSourceFactory } from '@memshed/core';
 import { ContainerModule } from '@memshed/core/inversify';
 import { SystemSourceFactory } from './system-source-factory';
 
-export {
-  CgroupV1Reader,
-  CgroupV2Reader,
-  ConstrainedMemoryReader,
-  locateContainer,
-  parseKeyedFile,
-  parseLimit,
-  parseMemoryEvents,
-} from './container-reader';
+export { ConstrainedMemoryReader, locateContainer } from './container-reader';
 export type {
   ContainerKind,
   ContainerReader,
   ContainerSample,
   LocateContainerOptions,
-  MemoryEvents,
   ProcessMemory,
 } from './container-reader';
 export {
@@ -34,8 +25,9 @@ export {
   windowsMemoryLoad,
 } from './host-reader';
 export type { HostMemory, HostMemoryReader, OsMemory, SysctlRunner } from './host-reader';
-export { SystemSource, runtimeEnvironment } from './system-source';
-export type { SystemSourceEnvironment } from './system-source';
+export { SystemSource } from './system-source';
+export { runtimeEnvironment } from './system-environment';
+export type { SystemSourceEnvironment } from './system-environment';
 export { SystemSourceFactory } from './system-source-factory';
 export { systemSourceOptionsSchema } from './system-source-options';
 export type {

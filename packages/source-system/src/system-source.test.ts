@@ -4,17 +4,16 @@ import path from 'node:path';
 import { createMemshed, type MemshedError, type PressureEvent } from '@memshed/core';
 import { ManualScheduler } from '@memshed/core/testing';
 import type { NativeWatcher } from '@memshed/native';
-import systemSourceModule, {
-  CgroupV1Reader,
-  SystemSource,
-  SystemSourceFactory,
-  systemSourceOptionsSchema,
-} from './index';
-import type { SystemSourceEnvironment } from './system-source';
+import { CgroupV1Memory } from '@memshed/cgroupfs';
+import systemSourceModule, { SystemSource, SystemSourceFactory, systemSourceOptionsSchema } from './index';
+import type { SystemSourceEnvironment } from './system-environment';
 import type { SystemSourceOptionsInput } from './system-source-options';
 
 const MiB = 1024 * 1024;
-const FIXTURES = path.join(__dirname, '__fixtures__');
+const FIXTURES = path.join(
+  path.dirname(require.resolve('@memshed/cgroupfs/package.json')),
+  'src/__fixtures__',
+);
 const V1_GROUP = 'sys/fs/cgroup/memory/process_api/test';
 const V2_GROUP = 'sys/fs/cgroup/system.slice/app.service';
 
@@ -114,7 +113,7 @@ describe(SystemSource, () => {
       expect(source.containerMode).toBe('eventfd');
       expect(eventfds.map((w) => w.closed)).toEqual([false, false]);
       expect(readFileSync(path.join(root, V1_GROUP, 'cgroup.event_control'), 'utf8')).toMatch(
-        new RegExp(`^101 \\d+ ${Math.round(0.85 * 256 * MiB)}$`),
+        new RegExp(`\\n101 \\d+ ${Math.round(0.85 * 256 * MiB)}\\n$`),
       );
       expect(scheduler.pending).toBe(0); // nothing wakes the process
       scheduler.advanceBy(60_000);
@@ -127,7 +126,7 @@ describe(SystemSource, () => {
       const root = copyFixture('cgroup-v1');
       const { environment, eventfds } = fakeEnvironment();
       const { scheduler, levels, memshed } = await start({ root, host: false }, environment);
-      const reads = jest.spyOn(CgroupV1Reader.prototype, 'sample');
+      const reads = jest.spyOn(CgroupV1Memory.prototype, 'sample');
       writeV1(root, 200 * MiB);
       eventfds[0].fire();
       scheduler.flush();
@@ -202,7 +201,7 @@ describe(SystemSource, () => {
       scheduler.flush();
       expect(eventfds.map((w) => w.closed)).toEqual([true, true, false, false]);
       expect(readFileSync(path.join(dir, 'cgroup.event_control'), 'utf8')).toMatch(
-        new RegExp(` ${Math.round(0.85 * 128 * MiB)}$`),
+        new RegExp(` ${Math.round(0.85 * 128 * MiB)}\\n$`),
       );
       await memshed.stop();
     });

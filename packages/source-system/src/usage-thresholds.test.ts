@@ -6,6 +6,10 @@ import type { NativeWatcher } from '@memshed/native';
 import { armUsageThresholds } from './usage-thresholds';
 
 const DIR = 'sys/fs/cgroup/memory/process_api/test';
+const FIXTURES = path.join(
+  path.dirname(require.resolve('@memshed/cgroupfs/package.json')),
+  'src/__fixtures__',
+);
 
 /** Eventfd watchers that record themselves, so the test sees what was registered and closed. */
 function fakeEventfds() {
@@ -48,23 +52,25 @@ describe('armUsageThresholds', () => {
   let root: string;
   beforeEach(() => {
     root = mkdtempSync(path.join(tmpdir(), 'memshed-thresholds-'));
-    cpSync(path.join(__dirname, '__fixtures__/cgroup-v1'), root, { recursive: true });
+    cpSync(path.join(FIXTURES, 'cgroup-v1'), root, { recursive: true });
   });
   afterEach(() => rmSync(root, { recursive: true, force: true }));
 
-  const files = () => ({
-    usage: path.join(root, DIR, 'memory.usage_in_bytes'),
-    eventControl: path.join(root, DIR, 'cgroup.event_control'),
-  });
+  const directory = () => path.join(root, DIR);
 
   it('registers one eventfd per distinct finite threshold, ascending, as "<efd> <usage fd> <bytes>"', () => {
     const { watchers, factory } = fakeEventfds();
     const crossings: number[] = [];
-    const armed = armUsageThresholds(files(), [300, Infinity, 200, 300], () => crossings.push(1), factory);
+    const armed = armUsageThresholds(
+      directory(),
+      [300, Infinity, 200, 300],
+      () => crossings.push(1),
+      factory,
+    );
     expect(armed.bytes).toEqual([200, 300]);
     expect(watchers).toHaveLength(2);
-    // A plain file keeps the last write: the registration of the highest threshold.
-    expect(readFileSync(files().eventControl, 'utf8')).toMatch(/^101 \d+ 300$/);
+    // The fixture's plain file keeps every registration, the highest threshold last.
+    expect(readFileSync(path.join(directory(), 'cgroup.event_control'), 'utf8')).toMatch(/\n101 \d+ 300\n$/);
     watchers[1].fire();
     expect(crossings).toEqual([1]);
     armed.track(250);
@@ -77,12 +83,14 @@ describe('armUsageThresholds', () => {
     expect(watchers.every((w) => w.closed)).toBe(true);
   });
 
-  it('holds the usage file open while armed, and releases it on close', () => {
+  it('holds no file open while armed (the eventfds are the registrations), and closes them once', () => {
     const before = openFds();
-    const armed = armUsageThresholds(files(), [100], () => undefined, fakeEventfds().factory);
-    expect(openFds()).toBe(before + 1);
+    const { watchers, factory } = fakeEventfds();
+    const armed = armUsageThresholds(directory(), [100], () => undefined, factory);
+    expect(openFds()).toBe(before);
     armed.close();
     armed.close();
+    expect(watchers.map((w) => w.closed)).toEqual([true]);
     expect(openFds()).toBe(before);
   });
 
@@ -90,12 +98,7 @@ describe('armUsageThresholds', () => {
     const { watchers, factory } = fakeEventfds();
     const before = openFds();
     const attempt = () =>
-      armUsageThresholds(
-        { ...files(), eventControl: path.join(root, 'missing/cgroup.event_control') },
-        [100, 200],
-        () => undefined,
-        factory,
-      );
+      armUsageThresholds(path.join(root, 'missing'), [100, 200], () => undefined, factory);
     expect(attempt).toThrow(MemshedError);
     expect(attempt).toThrow(/Could not register a usage threshold on .*missing\/cgroup.event_control/);
     try {

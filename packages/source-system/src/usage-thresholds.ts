@@ -1,4 +1,4 @@
-import { closeSync, openSync, writeFileSync } from 'node:fs';
+import { CgroupfsError, errnoKind, registerCgroupEvent } from '@memshed/cgroupfs';
 import { MemshedError } from '@memshed/core';
 import type { NativeWatcher } from '@memshed/native';
 
@@ -22,11 +22,11 @@ export interface UsageThresholds {
 }
 
 /**
- * Arms cgroup v1 usage thresholds: for each threshold, an eventfd registered with
- * `"<eventfd> <fd of memory.usage_in_bytes> <bytes>"` on the group's `cgroup.event_control`. The
- * kernel signals it when usage crosses the threshold, upwards or downwards (it checks on charge
- * and uncharge events, every 128 pages per CPU), so nothing polls while usage stays on one side.
- * One eventfd per threshold, as lmkd does per level, so that registrations are independent.
+ * Arms cgroup v1 usage thresholds on the group in `directory`: for each threshold, an eventfd
+ * registered on memory.usage_in_bytes through cgroupfs's `registerCgroupEvent`. The kernel
+ * signals it when usage crosses the threshold, upwards or downwards (it checks on charge and
+ * uncharge events, every 128 pages per CPU), so nothing polls while usage stays on one side. One
+ * eventfd per threshold, as lmkd does per level, so that registrations are independent.
  *
  * `onCross` runs on the event loop after a crossing; read the usage to know which side it is on.
  *
@@ -35,7 +35,7 @@ export interface UsageThresholds {
  *   whatever was armed is released first.
  */
 export function armUsageThresholds(
-  files: { readonly usage: string; readonly eventControl: string },
+  directory: string,
   thresholds: readonly number[],
   onCross: () => void,
   watchEventfd: EventfdFactory,
@@ -44,25 +44,19 @@ export function armUsageThresholds(
     (a, b) => a - b,
   );
   const watchers: NativeWatcher[] = [];
-  let usageFd: number | undefined;
   const close = () => {
     for (const watcher of watchers) watcher.close();
     watchers.length = 0;
-    if (usageFd !== undefined) closeSync(usageFd);
-    usageFd = undefined;
   };
   try {
-    // The kernel resolves the fd at registration; holding it open costs nothing and keeps the
-    // registration's file from being reopened under us.
-    usageFd = openSync(files.usage, 'r');
     for (const threshold of bytes) {
-      const watcher = watchEventfd(() => onCross());
-      watchers.push(watcher);
-      writeFileSync(files.eventControl, `${watcher.fd} ${usageFd} ${threshold}`);
+      watchers.push(
+        registerCgroupEvent(directory, { kind: 'usage', bytes: threshold }, watchEventfd, onCross),
+      );
     }
   } catch (error) {
     close();
-    throw registrationError(error, files.eventControl);
+    throw registrationError(error);
   }
   return {
     bytes,
@@ -73,20 +67,21 @@ export function armUsageThresholds(
   };
 }
 
-function registrationError(error: unknown, file: string): MemshedError {
+function registrationError(error: unknown): MemshedError {
   if (MemshedError.is(error)) return error;
-  const code = (error as NodeJS.ErrnoException).code;
-  const kind =
-    code === 'EACCES' || code === 'EPERM'
-      ? 'permission'
-      : code === 'ENOENT'
-        ? 'unavailable'
-        : 'invalid-argument';
-  return MemshedError.from(error, kind, `Could not register a usage threshold on ${file}`, {
-    fix:
-      kind === 'permission'
-        ? 'run with write access to the cgroup, or let the source poll (notify: poll)'
-        : 'check that the cgroup still exists and has a v1 memory controller',
-    context: { code, file },
-  });
+  const code = (error as { code?: string }).code;
+  const kind = errnoKind(code) === 'internal' ? 'invalid-argument' : errnoKind(code);
+  const file = error instanceof CgroupfsError ? error.path : undefined;
+  return MemshedError.from(
+    error,
+    kind,
+    `Could not register a usage threshold on ${file ?? 'cgroup.event_control'}`,
+    {
+      fix:
+        kind === 'permission'
+          ? 'run with write access to the cgroup, or let the source poll (notify: poll)'
+          : 'check that the cgroup still exists and has a v1 memory controller',
+      context: { code, file },
+    },
+  );
 }

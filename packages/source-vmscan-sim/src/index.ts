@@ -36,11 +36,17 @@ export {
   parseScenario,
   validateScenario,
 } from './scenario-loader';
-export { REHEARSAL_ACTIONS, runRehearsalAction } from './rehearsal-actions';
-export type { RehearsalActionId, RehearsalOutcome } from './rehearsal-actions';
-export { RehearsalPolicies } from './rehearsal-policies';
+export {
+  SIMULATED_ACTION_MODULES,
+  SimulatedHooks,
+  scenarioPolicySpecs,
+  simulatedActionFactories,
+  simulatedGcModule,
+} from './simulated-hooks';
 export { Simulation } from './simulation';
-export { STATE_COLORS, formatTime, renderPlotHtml, renderPlotSvg, stateIntervals } from './plot';
+export { STATE_COLORS, renderPlotSvg, stateIntervals } from './plot';
+export { renderPlotHtml } from './plot-html';
+export { formatTime } from './svg-elements';
 export type { PlotOptions } from './plot';
 export type { LevelCounts, SampleGroup, SimulationOptions, SimulationRecord } from './simulation';
 

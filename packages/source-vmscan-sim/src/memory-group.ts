@@ -1,5 +1,7 @@
 import type { PressureNode } from '@memshed/core';
 import type { Prng } from './prng';
+import type { ScenarioGroup } from './scenario';
+import { PAGE_SIZE } from './units';
 
 // Math's functions held in module scope: a global lookup on every call is slow inside vm contexts (jest).
 const { floor, max, min, round, sqrt } = Math;
@@ -193,4 +195,27 @@ export class MemoryGroup {
     const streamed = max(0, this.file.cold - this.fileColdData);
     this.fileColdData -= random.hypergeometric(count, this.fileColdData, streamed);
   }
+}
+
+/**
+ * The machine's groups, parents first: the root at `rootPath` limited by `memory` bytes, and the
+ * scenario's tree below it (a group without a limit has only its ancestors').
+ */
+export function buildGroupTree(
+  rootPath: string,
+  memory: number,
+  children: Record<string, ScenarioGroup>,
+): MemoryGroup[] {
+  const root = new MemoryGroup(rootPath, floor(memory / PAGE_SIZE), undefined);
+  const groups = [root];
+  const build = (parent: MemoryGroup, specs: Record<string, ScenarioGroup>) => {
+    for (const [name, spec] of Object.entries(specs)) {
+      const limit = spec.limit === undefined ? Infinity : floor(spec.limit / PAGE_SIZE);
+      const group = new MemoryGroup(`${parent.path === '/' ? '' : parent.path}/${name}`, limit, parent);
+      groups.push(group);
+      build(group, spec.groups);
+    }
+  };
+  build(root, children);
+  return groups;
 }

@@ -1,5 +1,6 @@
 import { tagNestingProblem } from './testing';
-import { STATE_COLORS, renderPlotHtml, renderPlotSvg, stateIntervals } from './plot';
+import { STATE_COLORS, renderPlotSvg, stateIntervals } from './plot';
+import { renderPlotHtml } from './plot-html';
 import { Simulation, type SimulationRecord } from './simulation';
 
 let leak: SimulationRecord[];
@@ -8,7 +9,7 @@ let ramp: SimulationRecord[];
 beforeAll(async () => {
   for (const name of ['leak', 'ramp'] as const) {
     const simulation = await Simulation.create({ scenario: name });
-    const records = simulation.run();
+    const records = await simulation.run();
     await simulation.stop();
     if (name === 'leak') leak = records;
     else ramp = records;

@@ -1,5 +1,23 @@
 import type { PressureState } from '@memshed/core';
 import type { SampleGroup, SimulationRecord } from './simulation';
+import {
+  COLORS,
+  MIB,
+  area,
+  band,
+  escape,
+  f,
+  formatMiB,
+  formatNumber,
+  formatTime,
+  line,
+  niceCeiling,
+  niceStep,
+  niceTimeStep,
+  polyline,
+  rect,
+  text,
+} from './svg-elements';
 
 /** The colours of the monitor's states: the level ribbon and the bands behind the panels. */
 export const STATE_COLORS: Readonly<Record<PressureState, string>> = Object.freeze({
@@ -8,22 +26,6 @@ export const STATE_COLORS: Readonly<Record<PressureState, string>> = Object.free
   medium: '#fcd34d',
   critical: '#f87171',
 });
-
-const COLORS = {
-  usage: '#1e3a8a',
-  limit: '#dc2626',
-  anon: '#6366f1',
-  file: '#38bdf8',
-  swap: '#a855f7',
-  grid: '#e5e7eb',
-  axis: '#6b7280',
-  text: '#111827',
-  muted: '#6b7280',
-  purge: '#0f766e',
-  stop: '#7c3aed',
-  oom: '#991b1b',
-  phase: '#9ca3af',
-};
 
 /** Options of {@link renderPlotSvg}. */
 export interface PlotOptions {
@@ -40,8 +42,6 @@ interface Marker {
   readonly kind: 'purge' | 'stop' | 'oom';
   readonly label: string;
 }
-
-const MIB = 1024 * 1024;
 
 /**
  * Draws a simulation's recording as an SVG picture: memory of the focus group over time (anonymous
@@ -274,75 +274,6 @@ export function renderPlotSvg(records: readonly SimulationRecord[], options: Plo
   return out.join('\n') + '\n';
 }
 
-/**
- * The plot inside a small HTML page, with a summary of the run (events by level, every action and
- * OOM kill) under it. Self-contained: open it in any browser.
- */
-export function renderPlotHtml(records: readonly SimulationRecord[], options: PlotOptions = {}): string {
-  const start = records.find((r): r is Extract<SimulationRecord, { type: 'start' }> => r.type === 'start');
-  const end = records.find((r): r is Extract<SimulationRecord, { type: 'end' }> => r.type === 'end');
-  const rows = records
-    .filter(
-      (r): r is Extract<SimulationRecord, { type: 'action' | 'oom' | 'state' }> =>
-        r.type === 'action' || r.type === 'oom' || r.type === 'state',
-    )
-    .map((r) => {
-      if (r.type === 'state') {
-        return `<tr><td>${formatTime(r.t)}</td><td><span class="chip" style="background:${STATE_COLORS[r.state]}">${r.state}</span></td><td>state ${r.previous} &rarr; ${r.state}</td><td></td></tr>`;
-      }
-      if (r.type === 'oom') {
-        return `<tr class="oom"><td>${formatTime(r.t)}</td><td>OOM</td><td>${escape(
-          r.workload ? `killed ${r.workload} in ${r.group}` : `allocation failed in ${r.group}`,
-        )}</td><td>${formatMiB(r.freedBytes)}</td></tr>`;
-      }
-      return `<tr><td>${formatTime(r.t)}</td><td>${escape(r.by ?? '')}</td><td>${escape(
-        `${r.action} ${r.target}`,
-      )}</td><td>${formatMiB(r.freedBytes)}</td></tr>`;
-    });
-  const name = start ? `${start.scenario} (seed ${start.seed})` : 'simulation';
-  const events = end
-    ? `${end.events.low} low, ${end.events.medium} medium, ${end.events.critical} critical`
-    : '';
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>memshed simulate: ${escape(name)}</title>
-<style>
-  body { margin: 0; background: #f8fafc; color: #111827; font: 14px/1.45 system-ui, -apple-system, 'Segoe UI', Roboto, 'DejaVu Sans', sans-serif; }
-  main { max-width: 1140px; margin: 24px auto; padding: 0 20px; }
-  figure { margin: 0; background: #fff; border: 1px solid #e5e7eb; border-radius: 8px; padding: 10px; overflow-x: auto; }
-  h1 { font-size: 20px; margin: 0 0 4px; }
-  p.meta { color: #6b7280; margin: 0 0 16px; }
-  table { border-collapse: collapse; width: 100%; margin-top: 18px; background: #fff; }
-  th, td { text-align: left; padding: 4px 10px; border-bottom: 1px solid #e5e7eb; font-variant-numeric: tabular-nums; }
-  th { color: #6b7280; font-weight: 600; }
-  tr.oom td { color: #991b1b; font-weight: 600; }
-  .chip { padding: 1px 8px; border-radius: 9px; }
-</style>
-</head>
-<body>
-<main>
-<h1>memshed simulate: ${escape(name)}</h1>
-<p class="meta">${escape(start?.description ?? '')}${events ? ` &mdash; events: ${events}` : ''}${
-    end ? ` &mdash; final state: ${end.state}` : ''
-  }</p>
-<figure>
-${renderPlotSvg(records, options).trim()}
-</figure>
-<table>
-<thead><tr><th>time</th><th>by</th><th>what</th><th>freed</th></tr></thead>
-<tbody>
-${rows.join('\n')}
-</tbody>
-</table>
-</main>
-</body>
-</html>
-`;
-}
-
 /** The monitor's state over time, from the recording's state changes. */
 export function stateIntervals(
   records: readonly SimulationRecord[],
@@ -443,142 +374,4 @@ function markerShape(kind: Marker['kind'], x: number, y: number, colour: string)
     return `<rect x="${f(x - 5)}" y="${f(y - 10)}" width="10" height="10" fill="${colour}"/>`;
   }
   return `<path d="M${f(x - 6)} ${f(y - 10)}L${f(x + 6)} ${f(y - 10)}L${f(x)} ${f(y)}Z" fill="${colour}"/>`;
-}
-
-function text(
-  x: number,
-  y: number,
-  content: string,
-  style: {
-    size?: number;
-    weight?: number;
-    fill?: string;
-    anchor?: 'start' | 'middle' | 'end';
-    rotate?: boolean;
-  } = {},
-): string {
-  const attributes = [
-    `x="${f(x)}"`,
-    `y="${f(y)}"`,
-    style.size ? `font-size="${style.size}"` : '',
-    style.weight ? `font-weight="${style.weight}"` : '',
-    `fill="${style.fill ?? COLORS.text}"`,
-    style.anchor && style.anchor !== 'start' ? `text-anchor="${style.anchor}"` : '',
-    style.rotate ? `transform="rotate(-90 ${f(x)} ${f(y)})"` : '',
-  ].filter(Boolean);
-  return `<text ${attributes.join(' ')}>${content}</text>`;
-}
-
-function rect(
-  x: number,
-  y: number,
-  w: number,
-  h: number,
-  fill: string,
-  opacity = 1,
-  stroke?: string,
-): string {
-  return `<rect x="${f(x)}" y="${f(y)}" width="${f(w)}" height="${f(h)}" fill="${fill}"${
-    opacity !== 1 ? ` fill-opacity="${opacity}"` : ''
-  }${stroke ? ` stroke="${stroke}"` : ''}/>`;
-}
-
-function line(
-  x1: number,
-  y1: number,
-  x2: number,
-  y2: number,
-  stroke: string,
-  width: number,
-  dash?: string,
-): string {
-  return `<line x1="${f(x1)}" y1="${f(y1)}" x2="${f(x2)}" y2="${f(y2)}" stroke="${stroke}" stroke-width="${width}"${
-    dash ? ` stroke-dasharray="${dash}"` : ''
-  }/>`;
-}
-
-function polyline(
-  points: readonly (readonly [number, number])[],
-  stroke: string,
-  width: number,
-  dash?: string,
-) {
-  return `<polyline points="${points.map(([px, py]) => `${f(px)},${f(py)}`).join(' ')}" fill="none" stroke="${stroke}" stroke-width="${width}" stroke-linejoin="round"${
-    dash ? ` stroke-dasharray="${dash}"` : ''
-  }/>`;
-}
-
-function area(
-  points: readonly (readonly [number, number])[],
-  base: number,
-  fill: string,
-  opacity: number,
-): string {
-  if (points.length === 0) return '';
-  const path = [
-    `M${f(points[0][0])} ${f(base)}`,
-    ...points.map(([px, py]) => `L${f(px)} ${f(py)}`),
-    `L${f(points[points.length - 1][0])} ${f(base)}Z`,
-  ];
-  return `<path d="${path.join('')}" fill="${fill}" fill-opacity="${opacity}"/>`;
-}
-
-function band(
-  upper: readonly (readonly [number, number])[],
-  lower: readonly (readonly [number, number])[],
-  fill: string,
-  opacity: number,
-): string {
-  if (upper.length === 0) return '';
-  const path = [
-    ...upper.map(([px, py], i) => `${i === 0 ? 'M' : 'L'}${f(px)} ${f(py)}`),
-    ...[...lower].reverse().map(([px, py]) => `L${f(px)} ${f(py)}`),
-    'Z',
-  ];
-  return `<path d="${path.join('')}" fill="${fill}" fill-opacity="${opacity}"/>`;
-}
-
-/** Two decimals at most, no trailing zeros: deterministic and compact. */
-function f(value: number): string {
-  return String(Math.round(value * 100) / 100);
-}
-
-function escape(value: string): string {
-  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
-
-function formatMiB(bytes: number): string {
-  const mib = bytes / MIB;
-  return `${mib >= 10 || Number.isInteger(mib) ? Math.round(mib) : mib.toFixed(1)} MiB`;
-}
-
-function formatNumber(value: number): string {
-  return Number.isInteger(value) ? String(value) : value.toFixed(1);
-}
-
-/** `m:ss` for model milliseconds. */
-export function formatTime(ms: number): string {
-  const seconds = Math.round(ms / 1000);
-  return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`;
-}
-
-function niceStep(max: number, ticks: number): number {
-  const raw = max / ticks;
-  const power = 10 ** Math.floor(Math.log10(raw));
-  for (const m of [1, 2, 2.5, 5, 10]) if (m * power >= raw) return m * power;
-  return 10 * power;
-}
-
-function niceCeiling(value: number): number {
-  const step = niceStep(value, 6);
-  return Math.max(step, Math.ceil(value / step) * step);
-}
-
-function niceTimeStep(duration: number): number {
-  for (const step of [
-    5_000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000, 600_000, 1_800_000, 3_600_000,
-  ]) {
-    if (duration / step <= 12) return step;
-  }
-  return 3_600_000;
 }

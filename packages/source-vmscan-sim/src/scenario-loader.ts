@@ -3,8 +3,8 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import { LineCounter, isMap, isScalar, parseDocument, type Document } from '@memshed/options/yaml';
 import type { z } from '@memshed/options';
-import { REHEARSAL_ACTIONS, REHEARSAL_ACTION_SCHEMAS } from './rehearsal-actions';
 import { scenarioGroupPaths, scenarioSchema, type Scenario } from './scenario';
+import { simulatedActionFactories } from './simulated-hooks';
 
 /** Where the built-in scenarios live: `scenarios/` at the package root (next to `src/` and `dist/`). */
 export const BUILTIN_SCENARIO_DIR = join(__dirname, '..', 'scenarios');
@@ -160,22 +160,26 @@ function checkScenario(
     });
   });
   const policyNames = new Set<string>();
+  const factories = simulatedActionFactories();
+  const actions = factories.map((factory) => factory.id);
   scenario.policies.forEach((policy, index) => {
-    if (policyNames.has(policy.name)) fail(['policies', index, 'name'], `duplicate policy '${policy.name}'`);
-    policyNames.add(policy.name);
+    const policyName = policy.name ?? `policies[${index}]`;
+    if (policyNames.has(policyName)) fail(['policies', index, 'name'], `duplicate policy '${policyName}'`);
+    policyNames.add(policyName);
     policy.do.forEach((action, actionIndex) => {
       const path = ['policies', index, 'do', actionIndex];
-      if (!(REHEARSAL_ACTIONS as string[]).includes(action.use)) {
-        fail(
+      const factory = factories.find((candidate) => candidate.id === action.use);
+      if (!factory) {
+        const suggestion = didYouMean(action.use, actions);
+        return fail(
           [...path, 'use'],
-          `unknown action '${action.use}' (the simulator rehearses ${REHEARSAL_ACTIONS.join(', ')}). ${
-            didYouMean(action.use, REHEARSAL_ACTIONS)
-              ? `Did you mean '${didYouMean(action.use, REHEARSAL_ACTIONS)}'?`
-              : ''
+          `unknown action '${action.use}' (the simulator rehearses ${actions.join(', ')}). ${
+            suggestion ? `Did you mean '${suggestion}'?` : ''
           }`.trim(),
         );
       }
-      const schema = REHEARSAL_ACTION_SCHEMAS[action.use as keyof typeof REHEARSAL_ACTION_SCHEMAS];
+      // The built-in actions' schemas are zod schemas: their issues read like the scenario's own.
+      const schema = factory.optionsSchema as unknown as z.ZodType;
       const options = schema.safeParse(action.with ?? {}, { reportInput: true });
       if (!options.success) {
         const issue = describeIssue(options.error.issues[0], schema);

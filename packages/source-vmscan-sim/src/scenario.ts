@@ -1,5 +1,6 @@
 import { MemshedError, SHED_PRIORITIES, parseDuration, type ShedPriority } from '@memshed/core';
 import { z } from '@memshed/options';
+import { policySchema } from '@memshed/policy';
 import { parseBytes, parseRate } from './units';
 
 function describe(value: unknown): string {
@@ -167,27 +168,6 @@ const workloadSchema = z.strictObject({
   phases: z.array(phaseSchema).default([]),
 });
 
-const actionSpecSchema = z.strictObject({
-  /** The action id: `cache-purge`, `service-shutdown` or `gc`. */
-  use: z.string(),
-  /** The action's options. */
-  with: z.record(z.string(), z.unknown()).optional(),
-});
-
-const policySchema = z.strictObject({
-  /** Shown in the timeline and the plot. */
-  name,
-  /** When it runs: the monitor's state at or above `level`, held for `for`. */
-  when: z.strictObject({
-    level: z.enum(['low', 'medium', 'critical']),
-    for: durationSchema.default(0),
-  }),
-  /** The actions, in order. */
-  do: z.array(actionSpecSchema).min(1),
-  /** The least time between two runs. */
-  cooldown: durationSchema.default(10_000),
-});
-
 /** The scenario file's schema: the simulated machine, its groups, workloads and the policies to rehearse. */
 export const scenarioSchema = z.strictObject({
   /** The scenario's name; defaults to the file name. */
@@ -222,7 +202,7 @@ export const scenarioSchema = z.strictObject({
   groups: z.record(name, groupSchema).default({}),
   /** The processes. At most one per group. */
   workloads: z.array(workloadSchema).min(1),
-  /** Shedding policies to rehearse (`memshed simulate`), in the shape of memshed config policies. */
+  /** Shedding policies to rehearse (`memshed simulate`): memshed config's policies, the same schema. */
   policies: z.array(policySchema).default([]),
   /** The monitor's recovery: how long without events before the state steps down. */
   recovery: z.strictObject({ quiet: durationSchema.default(5000) }).default({ quiet: 5000 }),

@@ -1,101 +1,35 @@
 import { VMPRESSURE_WINDOW, type PressureNode } from '@memshed/core';
 import type { Observable } from 'rxjs';
 import { Subject } from '@memshed/core/rx';
-import { MemoryGroup } from './memory-group';
+import { buildGroupTree, type MemoryGroup } from './memory-group';
 import { Prng } from './prng';
-import type { Scenario, ScenarioGroup } from './scenario';
+import type { Scenario } from './scenario';
 import { AnonOwner, SimulatedWorkload, type AppHost } from './simulated-app';
 import { bytesToPages, PAGE_SIZE } from './units';
 import { MAX_RECLAIM_RETRIES, Vmscan, type SwapSpace } from './vmscan';
+import {
+  groupSnapshot,
+  type GroupSnapshot,
+  type MachineActivity,
+  type SimulatedMachineOptions,
+} from './machine-activity';
+import {
+  dataSetPages,
+  phaseSettings,
+  phaseStartTimes,
+  placeCharged,
+  planStep,
+  wander,
+  type Demand,
+  type DemandKind,
+  type PhaseSettings,
+  type QueueDemand,
+} from './workload-demand';
+
+export type { GroupSnapshot, MachineActivity, SimulatedMachineOptions } from './machine-activity';
 
 // Math's functions held in module scope: a global lookup on every call is slow inside vm contexts (jest).
-const { floor, max, min, round, sqrt } = Math;
-
-/** Something that happened in the simulated machine, for the timeline, the JSON lines and the plot. */
-export type MachineActivity =
-  | {
-      readonly type: 'action';
-      /** Model milliseconds. */
-      readonly time: number;
-      readonly workload: string;
-      /** `cache-purge`, `service-shutdown` or `service-start`. */
-      readonly action: string;
-      /** The cache or service. */
-      readonly target: string;
-      /** Bytes freed, from memory and swap. */
-      readonly freedBytes: number;
-      /** Who asked: a policy name, or what the caller passed. */
-      readonly by?: string;
-    }
-  | {
-      readonly type: 'oom';
-      readonly time: number;
-      /** The group whose limit could not be met (`mem_over_limit`). */
-      readonly group: string;
-      /** The workload killed, undefined when there was nothing to kill (the allocation failed). */
-      readonly workload: string | undefined;
-      readonly freedBytes: number;
-    }
-  | { readonly type: 'restart'; readonly time: number; readonly workload: string }
-  | {
-      readonly type: 'phase';
-      readonly time: number;
-      readonly workload: string;
-      /** Index in the workload's phases. */
-      readonly phase: number;
-      readonly label?: string;
-    };
-
-/** Options of {@link SimulatedMachine}. */
-export interface SimulatedMachineOptions {
-  /** The seed of every random draw. */
-  readonly seed: number;
-  /** The engine path of the root group (the machine). Default `/sim`. */
-  readonly root?: string;
-  /** The engine window, for the model's record of synthetic priority windows. Default 512. */
-  readonly window?: number;
-}
-
-/** One group's memory at an instant. */
-export interface GroupSnapshot {
-  /** The engine path, e.g. `/sim/app`. */
-  readonly path: string;
-  /** Bytes charged to the group and its descendants. */
-  readonly usage: number;
-  /** The group's limit in bytes; undefined for none. */
-  readonly limit: number | undefined;
-  /** Resident anonymous bytes in the subtree. */
-  readonly anon: number;
-  /** Page cache bytes in the subtree. */
-  readonly file: number;
-  /** Swapped-out bytes of the subtree. */
-  readonly swap: number;
-}
-
-interface PhaseSettings {
-  rate: number;
-  leak: number;
-  reads: number;
-  stream: number;
-  workingSet: number;
-}
-
-/** Time constant of the load's wander back to 1, in seconds. */
-const LOAD_TIME_CONSTANT = 10;
-
-/** What a demand charges and where its pages go once charged. */
-type DemandKind = 'anon' | 'swap-in' | 'working-set' | 'data' | 'stream';
-
-/** Pages a workload wants in one step: charged in order, possibly across several slices. */
-interface Demand {
-  workload: SimulatedWorkload;
-  kind: DemandKind;
-  /** For `anon`: who gets the pages. */
-  owner: AnonOwner | undefined;
-  pages: number;
-  /** Reclaim runs left that may free nothing before OOM (kept across slices). */
-  retries: number;
-}
+const { floor, max, min, round } = Math;
 
 /**
  * The simulated machine: memory groups with limits and LRU lists, workloads that allocate and read
@@ -139,6 +73,8 @@ export class SimulatedMachine implements AppHost {
   private budget = Infinity;
   private started = false;
   private lastFailedOomAt = -1;
+  private readonly enqueue: QueueDemand = (workload, kind, pages, owner) =>
+    this.queue(workload, kind, pages, owner);
 
   constructor(
     /** The scenario it runs. */
@@ -153,34 +89,15 @@ export class SimulatedMachine implements AppHost {
       scenario.machine.swappiness,
       options.window ?? VMPRESSURE_WINDOW,
     );
-    const rootPath = options.root ?? '/sim';
-    this.root = new MemoryGroup(rootPath, floor(scenario.machine.memory / PAGE_SIZE), undefined);
-    const groups = [this.root];
-    const build = (parent: MemoryGroup, children: Record<string, ScenarioGroup>) => {
-      for (const [name, spec] of Object.entries(children)) {
-        const limit = spec.limit === undefined ? Infinity : floor(spec.limit / PAGE_SIZE);
-        const group = new MemoryGroup(`${parent.path === '/' ? '' : parent.path}/${name}`, limit, parent);
-        groups.push(group);
-        build(group, spec.groups);
-      }
-    };
-    build(this.root, scenario.groups);
-    this.groups = groups;
+    this.groups = buildGroupTree(options.root ?? '/sim', scenario.machine.memory, scenario.groups);
+    this.root = this.groups[0];
     this.workloads = scenario.workloads.map((spec) => {
       const group = this.group(spec.group);
       if (!group) throw new Error(`workload '${spec.name}': no group '${spec.group}'`);
       group.hotReference = spec.hot;
       const workload = new SimulatedWorkload(this, spec, group);
       this.settings.set(workload, phaseSettings(spec));
-      let start = 0;
-      this.phaseStarts.set(
-        workload,
-        spec.phases.map((phase) => {
-          const at = start;
-          start += phase.for;
-          return at;
-        }),
-      );
+      this.phaseStarts.set(workload, phaseStartTimes(spec));
       this.wsEverLoaded.set(workload, 0);
       return workload;
     });
@@ -234,8 +151,9 @@ export class SimulatedMachine implements AppHost {
         this.startWorkload(workload);
       }
       this.enterPhases(workload);
-      this.wander(workload, dt);
-      this.queueStep(workload, dt);
+      wander(workload, dt, this.random);
+      const settings = this.currentSettings(workload);
+      planStep(workload, dt, settings, dataSetPages(workload.spec, settings), this.enqueue);
     }
   }
 
@@ -265,24 +183,7 @@ export class SimulatedMachine implements AppHost {
 
   /** Every group's memory now. */
   snapshot(): GroupSnapshot[] {
-    return this.groups.map((group) => {
-      let anon = 0;
-      let file = 0;
-      let swap = 0;
-      for (const member of group.subtree) {
-        anon += member.anon.size;
-        file += member.file.size;
-        swap += member.swappedHot + member.swappedCold;
-      }
-      return {
-        path: group.path,
-        usage: group.usage * PAGE_SIZE,
-        limit: Number.isFinite(group.limit) ? group.limit * PAGE_SIZE : undefined,
-        anon: anon * PAGE_SIZE,
-        file: file * PAGE_SIZE,
-        swap: swap * PAGE_SIZE,
-      };
-    });
+    return this.groups.map(groupSnapshot);
   }
 
   /** @internal Frees pages of an owner (the hooks and the OOM killer call it). */
@@ -401,82 +302,8 @@ export class SimulatedMachine implements AppHost {
     }
   }
 
-  /** The load wanders around 1 (Ornstein-Uhlenbeck): different seeds, different runs, same averages. */
-  private wander(workload: SimulatedWorkload, dt: number): void {
-    const jitter = workload.spec.jitter;
-    if (jitter === 0 || !workload.alive) return;
-    const theta = 1 / LOAD_TIME_CONSTANT;
-    const sigma = jitter * sqrt(2 * theta);
-    const next = workload.load + theta * (1 - workload.load) * dt + sigma * sqrt(dt) * this.random.normal();
-    workload.load = min(2, max(0.1, next));
-  }
-
-  /**
-   * What a workload wants over `dt` seconds, in this order: swap-ins of its working set (touched
-   * again at once), heap growth, cache fills, service growth, the leak; then file reading: working-set
-   * pages that reclaim took are read back first (refaults) within the read throughput, the rest of
-   * the throughput reads the data set (missing where it is not cached), and streamed data is always
-   * new page cache.
-   */
-  private queueStep(workload: SimulatedWorkload, dt: number): void {
-    if (!workload.alive) return;
-    const group = workload.group;
-    const settings = this.currentSettings(workload);
-    const scale = (dt * workload.load) / PAGE_SIZE;
-    const carry = workload.carry;
-    this.queue(workload, 'swap-in', group.swappedHot);
-    this.queue(workload, 'anon', take(carry, 'heap', settings.rate * scale), workload.heap);
-    for (const cache of workload.caches) {
-      const room = bytesToPages(cache.spec.max) - cache.owner.pages;
-      if (room <= 0) continue;
-      cache.carry += cache.spec.fill * scale;
-      const pages = min(room, floor(cache.carry));
-      cache.carry -= pages;
-      this.queue(workload, 'anon', pages, cache.owner);
-    }
-    for (const service of workload.services) {
-      if (!service.running) continue;
-      const most = service.spec.max === undefined ? Infinity : bytesToPages(service.spec.max);
-      const room = most - service.owner.pages;
-      if (room <= 0) continue;
-      service.carry += service.spec.growth * scale;
-      const pages = min(room, floor(service.carry));
-      service.carry -= pages;
-      this.queue(workload, 'anon', pages, service.owner);
-    }
-    this.queue(workload, 'anon', take(carry, 'leak', settings.leak * scale), workload.leaked);
-
-    const workingSet = bytesToPages(settings.workingSet);
-    // A working set that shrank leaves pages that are now just data.
-    const excess = group.file.hot - workingSet;
-    if (excess > 0) {
-      const fromInactive = min(excess, group.file.inactive.hot);
-      group.file.inactive.hot -= fromInactive;
-      group.file.inactive.cold += fromInactive;
-      group.file.active.hot -= excess - fromInactive;
-      group.file.active.cold += excess - fromInactive;
-      group.fileColdData += excess;
-    }
-    const budget = take(carry, 'reads', settings.reads * scale);
-    const faults = min(max(0, workingSet - group.file.hot), budget);
-    this.queue(workload, 'working-set', faults);
-    const coldData = this.dataSet(workload, settings) - workingSet;
-    if (coldData > 0) {
-      const cachedShare = min(1, group.fileColdData / coldData);
-      this.queue(workload, 'data', take(carry, 'data', (budget - faults) * (1 - cachedShare)));
-    }
-    this.queue(workload, 'stream', take(carry, 'stream', settings.stream * scale));
-  }
-
   private currentSettings(workload: SimulatedWorkload): PhaseSettings {
     return this.settings.get(workload)![workload.phase + 1];
-  }
-
-  private dataSet(workload: SimulatedWorkload, settings: PhaseSettings): number {
-    return max(
-      bytesToPages(settings.workingSet),
-      bytesToPages(workload.spec.files.size ?? settings.workingSet),
-    );
   }
 
   /** Charges as much of one demand as the budget allows and puts the pages where they belong. */
@@ -492,7 +319,7 @@ export class SimulatedMachine implements AppHost {
     }
     if (demand.kind === 'data') {
       const settings = this.currentSettings(workload);
-      const coldData = this.dataSet(workload, settings) - bytesToPages(settings.workingSet);
+      const coldData = dataSetPages(workload.spec, settings) - bytesToPages(settings.workingSet);
       wanted = min(wanted, coldData - group.fileColdData);
     }
     if (wanted <= 0) {
@@ -502,38 +329,7 @@ export class SimulatedMachine implements AppHost {
     const pages = this.charge(demand, wanted);
     demand.pages = wanted - pages;
     if (pages === 0) return;
-    switch (demand.kind) {
-      case 'anon': {
-        const owner = demand.owner!;
-        const { hot, cold } = owner.split(pages);
-        owner.hot += hot;
-        owner.cold += cold;
-        group.anon.inactive.hot += hot;
-        group.anon.inactive.cold += cold;
-        break;
-      }
-      case 'swap-in':
-        group.swappedHot -= pages;
-        this.swap.used -= pages;
-        group.anon.active.hot += pages;
-        group.stats.refaults += pages;
-        break;
-      case 'working-set': {
-        const loaded = this.wsEverLoaded.get(workload)!;
-        const first = min(pages, max(0, bytesToPages(this.currentSettings(workload).workingSet) - loaded));
-        this.wsEverLoaded.set(workload, loaded + first);
-        group.stats.refaults += pages - first;
-        group.file.inactive.hot += pages;
-        break;
-      }
-      case 'data':
-        group.file.inactive.cold += pages;
-        group.fileColdData += pages;
-        break;
-      case 'stream':
-        group.file.inactive.cold += pages;
-        break;
-    }
+    placeCharged(demand, pages, this.swap, this.wsEverLoaded, this.currentSettings(workload).workingSet);
   }
 
   /**
@@ -612,34 +408,4 @@ export class SimulatedMachine implements AppHost {
     });
     return victim;
   }
-}
-
-function take(carry: Record<string, number>, key: string, amount: number): number {
-  const total = carry[key] + amount;
-  const pages = floor(total);
-  carry[key] = total - pages;
-  return pages;
-}
-
-/** The settings in force before each phase (index 0) and in each phase (index i + 1). */
-function phaseSettings(spec: Scenario['workloads'][number]): PhaseSettings[] {
-  let current: PhaseSettings = {
-    rate: spec.rate,
-    leak: spec.leak,
-    reads: spec.files.reads,
-    stream: spec.files.stream,
-    workingSet: spec.files.workingSet,
-  };
-  const settings = [current];
-  for (const phase of spec.phases) {
-    current = {
-      rate: phase.rate ?? current.rate,
-      leak: phase.leak ?? current.leak,
-      reads: phase.reads ?? current.reads,
-      stream: phase.stream ?? current.stream,
-      workingSet: phase.workingSet ?? current.workingSet,
-    };
-    settings.push(current);
-  }
-  return settings;
 }

@@ -5,7 +5,7 @@ async function run(
   options: { seed?: number; policies?: boolean } = {},
 ): Promise<SimulationRecord[]> {
   const simulation = await Simulation.create({ scenario, ...options });
-  const records = simulation.run();
+  const records = await simulation.run();
   await simulation.stop();
   return records;
 }
@@ -76,16 +76,21 @@ describe(Simulation, () => {
         records.findIndex((r) => r.type === 'oom'),
       );
       expect(records.find((r) => r.type === 'restart')).toMatchObject({ workload: 'web' });
+      // The restarted process runs its services again, so service-shutdown can stop them again.
+      const restart = records.findIndex((r) => r.type === 'restart');
+      expect(records.slice(restart)).toContainEqual(
+        expect.objectContaining({ type: 'action', action: 'service-shutdown', target: 'analytics' }),
+      );
     });
 
     it('runs a 10-minute ramp in well under a second of CPU', async () => {
       const simulation = await Simulation.create({ scenario: 'ramp' });
       const before = process.cpuUsage();
-      simulation.run();
+      await simulation.run();
       const used = process.cpuUsage(before);
       await simulation.stop();
       const ms = (used.user + used.system) / 1000;
-      // Measured ~150-500 ms here (cold JIT included); the bound leaves room for slow CI machines.
+      // Loose on purpose (CI machines are slow and shared); the figures are in docs/sources/vmscan-sim.md.
       expect(ms).toBeLessThan(2000);
     });
   });
@@ -106,10 +111,10 @@ describe(Simulation, () => {
       const simulation = await Simulation.create({ scenario: 'steady', duration: 5000 });
       const seen: string[] = [];
       simulation.records$.subscribe((r) => seen.push(r.type));
-      simulation.advanceBy(2000);
+      await simulation.advanceBy(2000);
       expect(simulation.time).toBe(2000);
       expect(simulation.done).toBe(false);
-      simulation.advanceBy(10_000);
+      await simulation.advanceBy(10_000);
       expect(simulation.time).toBe(5000);
       expect(simulation.done).toBe(true);
       expect(seen.at(-1)).toBe('end');

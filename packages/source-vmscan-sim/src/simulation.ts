@@ -8,11 +8,17 @@ import {
   type PressureState,
 } from '@memshed/core';
 import { ManualScheduler } from '@memshed/core/testing';
+import { actionFactoriesOf, attachPolicies, type PolicyRunner } from '@memshed/policy';
 import type { Observable } from 'rxjs';
 import { Subject } from '@memshed/core/rx';
-import { RehearsalPolicies } from './rehearsal-policies';
 import type { Scenario } from './scenario';
 import { loadScenario } from './scenario-loader';
+import {
+  SIMULATED_ACTION_MODULES,
+  SimulatedHooks,
+  scenarioPolicySpecs,
+  simulatedGcModule,
+} from './simulated-hooks';
 import type { MachineActivity, SimulatedMachine } from './simulated-machine';
 import { VmscanSimSource } from './vmscan-sim-source';
 
@@ -122,7 +128,10 @@ export interface SimulationOptions {
   readonly scenario: Scenario | string;
   /** The seed; default the scenario's. */
   readonly seed?: number;
-  /** Run the scenario's policies against the simulated app. Default true; false to write your own. */
+  /**
+   * Run the scenario's policies against the simulated app, with memshed's policy runner and action
+   * plugins. Default true; false to write your own.
+   */
   readonly policies?: boolean;
   /** The monitor's quiet period; default the scenario's `recovery.quiet`. */
   readonly quiet?: number;
@@ -134,14 +143,19 @@ export interface SimulationOptions {
 
 /**
  * A whole simulated run in virtual time: a `ManualScheduler`, memshed with the `vmscan-sim` source
- * on it (the real engine and monitor), the scenario's policies (unless turned off), and a recorder
- * that turns it all into {@link SimulationRecord}s. Nothing waits on a wall clock: `advanceTo` runs
- * minutes of model time in milliseconds, and the same scenario and seed give the same records.
+ * on it (the real engine and monitor), the scenario's policies (unless turned off) run by the real
+ * policy runner and action plugins on the simulated app's hooks, and a recorder that turns it all
+ * into {@link SimulationRecord}s. Nothing waits on a wall clock: `advanceTo` runs minutes of model
+ * time in milliseconds, and the same scenario and seed give the same records.
+ *
+ * Actions are promise-based, and promises do not follow a virtual clock: the clock moves one tick
+ * of the model at a time, and while an action is under way the promises settle between ticks. The
+ * hooks are synchronous, so an action's effects land within the tick it runs in.
  *
  * @example
  * const simulation = await Simulation.create({ scenario: 'ramp', seed: 7 });
  * simulation.records$.subscribe((record) => console.log(JSON.stringify(record)));
- * simulation.run(); // to the scenario's end
+ * await simulation.run(); // to the scenario's end
  * await simulation.stop();
  */
 export class Simulation {
@@ -160,7 +174,8 @@ export class Simulation {
   private oomKills = 0;
   private peakUsage = 0;
   private ended = false;
-  private policies: RehearsalPolicies | undefined;
+  private policies: PolicyRunner | undefined;
+  private hooks: SimulatedHooks | undefined;
 
   private constructor(
     /** The scenario. */
@@ -188,6 +203,7 @@ export class Simulation {
     const scheduler = new ManualScheduler(0);
     const source = new VmscanSimSource({ scenario, seed });
     const memshed = await createMemshed({
+      modules: [...SIMULATED_ACTION_MODULES, simulatedGcModule(() => source.machine)],
       sources: [source],
       scheduler,
       recovery: { quiet: options.quiet ?? scenario.recovery.quiet },
@@ -225,29 +241,44 @@ export class Simulation {
     return this.ended;
   }
 
-  /** Runs the model up to `time` (capped at the duration); records `end` on reaching it. */
-  advanceTo(time: number): void {
+  /**
+   * Runs the model up to `time` (capped at the duration), one tick at a time, letting running
+   * actions settle between ticks; records `end` on reaching the duration.
+   */
+  async advanceTo(time: number): Promise<void> {
     if (this.ended) return;
-    this.scheduler.advanceTo(Math.min(time, this.duration));
+    const target = Math.min(time, this.duration);
+    do {
+      this.scheduler.advanceTo(Math.min(target, this.scheduler.now() + this.scenario.tick));
+      // Nothing but microtasks is left to an action whose hooks are synchronous: one turn of the
+      // event loop settles them all, deterministically, before the clock moves on.
+      if (this.settling) await new Promise<void>((resolve) => setImmediate(resolve));
+    } while (this.scheduler.now() < target);
     if (this.scheduler.now() >= this.duration) this.end();
   }
 
   /** Runs `ms` more of model time. */
-  advanceBy(ms: number): void {
-    this.advanceTo(this.time + ms);
+  advanceBy(ms: number): Promise<void> {
+    return this.advanceTo(this.time + ms);
   }
 
-  /** Runs to the end. */
-  run(): SimulationRecord[] {
-    this.advanceTo(this.duration);
+  /** Runs to the end; resolves with every record. */
+  async run(): Promise<SimulationRecord[]> {
+    await this.advanceTo(this.duration);
     return this.records;
   }
 
-  /** Stops the policies, the source and memshed. */
+  /** Stops the policies (cancelling running actions), the source and memshed. */
   async stop(): Promise<void> {
-    this.policies?.stop();
+    await this.policies?.stop();
     await this.memshed.stop();
     this.stream.complete();
+  }
+
+  /** Whether an action may be under way: a policy's chain, or a hook called from a timer. */
+  private get settling(): boolean {
+    const hooked = this.hooks?.takeActivity() ?? false;
+    return hooked || (this.policies?.busy ?? false);
   }
 
   private emit(record: SimulationRecord): void {
@@ -266,7 +297,9 @@ export class Simulation {
       duration: this.duration,
       focus: this.focus,
       groups: snapshot.map(({ path, limit }) => (limit === undefined ? { path } : { path, limit })),
-      policies: policies ? this.scenario.policies.map((p) => ({ name: p.name, level: p.when.level })) : [],
+      policies: policies
+        ? scenarioPolicySpecs(this.scenario).map((p) => ({ name: p.name, level: p.level }))
+        : [],
     });
     this.memshed.events$.subscribe((event) => {
       this.counts[event.level]++;
@@ -282,13 +315,12 @@ export class Simulation {
     for (const group of this.machine.groups) {
       this.last.set(group.path, { scanned: 0, reclaimed: 0, refaults: 0 });
     }
+    this.hooks = new SimulatedHooks(this.machine, this.memshed.container);
     if (policies && this.scenario.policies.length > 0) {
-      this.policies = new RehearsalPolicies(
-        this.scenario.policies,
-        this.machine,
-        this.memshed.monitor,
-        this.scheduler,
-      );
+      this.policies = attachPolicies(this.memshed, scenarioPolicySpecs(this.scenario), {
+        quiet: this.scenario.recovery.quiet,
+        factories: this.hooks.attributeAll(actionFactoriesOf(this.memshed.container)),
+      });
       this.policies.start();
     }
     // The workloads' initial memory is charged by the source's first run, due now.

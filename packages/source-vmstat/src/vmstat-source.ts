@@ -7,7 +7,7 @@ import {
   type PressureSource,
   type SourceAvailability,
 } from '@memshed/core';
-import { cgroupV2At, ownCgroupV2 } from '@memshed/cgroupfs';
+import { tryLocateCgroup } from '@memshed/cgroupfs';
 import type { Subscription } from 'rxjs';
 import { interval } from '@memshed/core/rx';
 import {
@@ -125,7 +125,7 @@ export class VmstatSource implements PressureSource {
     if (this.options.cgroup === undefined) {
       return { counters: path.join(root, 'proc/vmstat'), parse: parseVmstat, events: undefined, scope: '/' };
     }
-    const group = this.options.cgroup === 'self' ? ownCgroupV2(root) : cgroupV2At(this.options.cgroup, root);
+    const group = tryLocateCgroup('v2', this.options.cgroup, { root });
     if (!group) {
       return {
         reason: 'no cgroup v2 hierarchy is mounted (per-group pgscan/pgsteal live in cgroup v2 memory.stat)',

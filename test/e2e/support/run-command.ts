@@ -13,19 +13,21 @@ export function outsideEnvironment(): NodeJS.ProcessEnv {
 }
 
 /**
- * Runs `command args` in `cwd` and returns its stdout; throws when it fails, with the command,
- * the directory, its status and output, so a failing step says what went wrong.
+ * Runs `command args` in `cwd` (with `env` over {@link outsideEnvironment}) and returns its stdout;
+ * throws when it fails, with the command, the directory, its status and output, so a failing step
+ * says what went wrong.
  */
 export function runCommand(
   command: string,
   args: readonly string[],
   cwd: string,
   timeoutMs = 120_000,
+  env: NodeJS.ProcessEnv = {},
 ): string {
   const result = spawnSync(command, args, {
     cwd,
     encoding: 'utf8',
-    env: outsideEnvironment(),
+    env: { ...outsideEnvironment(), ...env },
     timeout: timeoutMs,
   });
   if (result.status !== 0) {

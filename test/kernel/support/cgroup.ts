@@ -350,7 +350,7 @@ function installExitHook(): void {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The workload file (KERNEL.md recipe): 512 MiB, written by this process (outside any test cgroup)
+// The workload file: 512 MiB, written by this process (outside any test cgroup)
 // and evicted from the page cache, so that a reader inside a test cgroup charges every page it
 // reads to that cgroup. One file per test process, removed when it exits.
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * Memory workload for kernel tests (KERNEL.md recipe), run inside a test cgroup:
+ * Memory workload for kernel tests, run inside a test cgroup:
  *
  *   node workload.js [--hold MiB] [--step MiB] [--read --file PATH] [--duration ms]
  *

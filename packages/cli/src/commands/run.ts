@@ -12,8 +12,8 @@ import {
   loadConfig,
   type ConfiguredMemshed,
   type LoadedConfig,
-  type PolicyDecision,
 } from '@memshed/config';
+import type { PolicyDecision } from '@memshed/policy';
 import { ExitCode } from '../exit-codes';
 import { writeLine, type CliIo } from '../io';
 import { reportConfigError } from './validate';

@@ -69,12 +69,12 @@ export async function simulate(reference: string, options: SimulateOptions, io: 
   process.once('SIGINT', onSignal);
   try {
     if (speed === Infinity) {
-      simulation.run();
+      await simulation.run();
     } else {
       // Paced for people: advance the virtual clock a little every few wall milliseconds.
       while (!simulation.done && !interrupted) {
         await new Promise((resolve) => setTimeout(resolve, PACING_STEP_MS));
-        simulation.advanceBy(PACING_STEP_MS * speed);
+        await simulation.advanceBy(PACING_STEP_MS * speed);
       }
     }
   } finally {

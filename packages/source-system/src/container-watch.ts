@@ -1,0 +1,186 @@
+import { CgroupV1Memory, CgroupV2Memory, type MemoryEvents } from '@memshed/cgroupfs';
+import { LevelGate, type PressureNode, type PressureSink } from '@memshed/core';
+import { interval } from '@memshed/core/rx';
+import type { Subscription } from 'rxjs';
+import type { ContainerReader, ContainerSample } from './container-reader';
+import type { SystemSourceEnvironment } from './system-environment';
+import type { ContainerOptions } from './system-source-options';
+import { levelForUsage, lowestThreshold, resolveThresholds, type ResolvedThresholds } from './threshold';
+import { armUsageThresholds, type EventfdFactory, type UsageThresholds } from './usage-thresholds';
+
+function isGone(error: unknown): boolean {
+  return (
+    (error as NodeJS.ErrnoException)?.code === 'ENOENT' || (error as NodeJS.ErrnoException)?.code === 'ENODEV'
+  );
+}
+
+/** The part of the source that watches the container's headroom. */
+export class ContainerWatch {
+  /** `eventfd` while cgroup v1 thresholds are armed, `poll` otherwise. */
+  mode: 'eventfd' | 'poll' = 'poll';
+  private thresholds: UsageThresholds | undefined;
+  private armedLimit = NaN;
+  private timer: Subscription | undefined;
+  private eventsWatcher: { close(): void } | undefined;
+  private lastEvents: MemoryEvents | undefined;
+  private readonly gate: LevelGate;
+  private stopped = false;
+
+  constructor(
+    private readonly reader: ContainerReader,
+    private readonly options: ContainerOptions,
+    private readonly node: PressureNode,
+    private readonly sink: PressureSink,
+    private readonly environment: SystemSourceEnvironment,
+    repeat: number,
+  ) {
+    this.gate = new LevelGate(node, sink.scheduler, repeat);
+  }
+
+  /** Reads the container once, arms the v1 thresholds or the v2 memory.events watch, judges, polls if it must. */
+  start(): void {
+    const sample = this.reader.sample();
+    if (this.reader instanceof CgroupV1Memory && this.options.notify === 'auto') {
+      const eventfd = this.environment.eventfd();
+      if (eventfd.available) {
+        try {
+          this.arm(this.reader, eventfd.watch, sample.limit);
+          this.mode = 'eventfd';
+        } catch (error) {
+          this.sink.logger.warn(
+            `source 'system': cgroup v1 usage thresholds unavailable (${(error as Error).message}); polling every ${this.options.interval} ms`,
+          );
+        }
+      } else {
+        this.sink.logger.warn(
+          `source 'system': native addon unavailable (${eventfd.reason}); polling ${this.reader.name} every ${this.options.interval} ms`,
+        );
+      }
+    }
+    if (this.reader instanceof CgroupV2Memory) this.watchEvents(this.reader);
+    this.judge(sample);
+    if (this.mode === 'poll')
+      this.timer = interval(this.options.interval, this.sink.scheduler).subscribe(() => this.evaluate());
+  }
+
+  /** Releases the timer, every eventfd registration and the file watch. Idempotent. */
+  stop(): void {
+    this.stopped = true;
+    this.timer?.unsubscribe();
+    this.timer = undefined;
+    this.thresholds?.close();
+    this.thresholds = undefined;
+    this.eventsWatcher?.close();
+    this.eventsWatcher = undefined;
+  }
+
+  /** Arms the kernel's usage thresholds at the bytes the configured thresholds mean under `limit`. */
+  private arm(reader: CgroupV1Memory, watch: EventfdFactory, limit: number): void {
+    this.thresholds?.close();
+    this.thresholds = undefined;
+    const resolved = resolveThresholds(this.options, limit);
+    this.thresholds = armUsageThresholds(
+      reader.directory,
+      [resolved.low, resolved.medium, resolved.critical],
+      () => this.evaluate(),
+      watch,
+    );
+    this.armedLimit = limit;
+  }
+
+  /** Reads the container and judges it; reports failures, and stops when the cgroup is gone. */
+  private evaluate(): void {
+    if (this.stopped) return;
+    let sample: ContainerSample;
+    try {
+      sample = this.reader.sample();
+    } catch (error) {
+      if (isGone(error)) {
+        this.sink.error(error, `Source 'system': cgroup ${this.reader.name} is gone; stopped watching it`);
+        this.stop();
+      } else {
+        this.sink.error(error, `Source 'system' could not read cgroup ${this.reader.name}`);
+      }
+      return;
+    }
+    if (
+      this.mode === 'eventfd' &&
+      sample.limit !== this.armedLimit &&
+      this.reader instanceof CgroupV1Memory
+    ) {
+      // The limit moved (docker update, a parent's limit): thresholds in bytes move with it.
+      try {
+        const eventfd = this.environment.eventfd();
+        if (eventfd.available) this.arm(this.reader, eventfd.watch, sample.limit);
+      } catch (error) {
+        this.sink.error(error, `Source 'system' could not re-arm usage thresholds; polling`);
+        this.mode = 'poll';
+        this.timer ??= interval(this.options.interval, this.sink.scheduler).subscribe(() => this.evaluate());
+      }
+    }
+    this.judge(sample);
+  }
+
+  private judge(sample: ContainerSample): void {
+    const resolved = resolveThresholds(this.options, sample.limit);
+    const measured = this.options.measure === 'usage' ? sample.usage : sample.workingSet;
+    this.gate.offer(levelForUsage(measured, resolved));
+    if (this.mode === 'eventfd') this.follow(sample, resolved);
+  }
+
+  /**
+   * With eventfd thresholds, the kernel says when raw usage crosses one, not how the working set
+   * moves above it or that a level still holds: poll while usage is at or above the lowest
+   * threshold, and go back to waiting for the kernel once it is below. Thresholds already reached
+   * stop waking the process meanwhile (the poll sees them); those above still do, at once.
+   */
+  private follow(sample: ContainerSample, resolved: ResolvedThresholds): void {
+    const above = sample.usage >= lowestThreshold(resolved);
+    if (above && !this.timer) {
+      this.timer = interval(this.options.interval, this.sink.scheduler).subscribe(() => this.evaluate());
+    } else if (!above && this.timer) {
+      this.timer.unsubscribe();
+      this.timer = undefined;
+    }
+    this.thresholds?.track(sample.usage);
+  }
+
+  /** cgroup v2: memory.events notifications; a new high, max or OOM event is critical at once. */
+  private watchEvents(reader: CgroupV2Memory): void {
+    try {
+      this.lastEvents = reader.events();
+      this.eventsWatcher = this.environment.watchFile(
+        reader.eventsFile,
+        () => this.onEvents(reader),
+        (error) => this.sink.error(error, `Source 'system' lost the watch on ${reader.eventsFile}`),
+      );
+    } catch (error) {
+      this.sink.logger.warn(
+        `source 'system': cannot watch ${reader.eventsFile} (${(error as Error).message}); usage is still polled`,
+      );
+    }
+  }
+
+  private onEvents(reader: CgroupV2Memory): void {
+    if (this.stopped) return;
+    let events: MemoryEvents;
+    try {
+      events = reader.events();
+    } catch (error) {
+      if (!isGone(error)) this.sink.error(error, `Source 'system' could not read ${reader.eventsFile}`);
+      return;
+    }
+    const last = this.lastEvents;
+    this.lastEvents = events;
+    if (
+      last &&
+      (events.high > last.high ||
+        events.max > last.max ||
+        events.oom > last.oom ||
+        events.oom_kill > last.oom_kill)
+    ) {
+      this.node.signal('critical');
+    }
+    this.evaluate();
+  }
+}
