@@ -36,6 +36,7 @@ const common = {
     // and the RxJS values memshed uses.
     '^@memshed/(core|options)/(inversify|rx|yaml)$': '<rootDir>/packages/$1/src/$2.ts',
     '^@memshed/([a-z0-9-]+)/testing$': '<rootDir>/packages/$1/src/testing/index.ts',
+    '^@memshed/http/fastify$': '<rootDir>/packages/http/src/fastify-plugin.ts',
   },
   moduleFileExtensions: ['ts', 'js', 'mjs', 'cjs', 'json', 'node'],
   modulePathIgnorePatterns: ['<rootDir>/packages/[^/]+/dist/', '<rootDir>/examples/[^/]+/dist/'],

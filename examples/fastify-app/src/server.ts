@@ -1,6 +1,6 @@
 import underPressure from '@fastify/under-pressure';
 import { createMemshed, type Memshed, type PressureSource, type SourceSpec } from '@memshed/core';
-import { fastifyLoadShedding } from '@memshed/http';
+import { fastifyLoadShedding } from '@memshed/http/fastify';
 import { serveMetrics, type MetricsServer } from '@memshed/prometheus';
 import psiModule from '@memshed/source-psi';
 import systemModule from '@memshed/source-system';

@@ -1,3 +1,7 @@
+/**
+ * `@memshed/http/fastify`: the Fastify 5 plugin. A subpath of its own because its declarations
+ * import and augment fastify's types, which apps without fastify do not have.
+ */
 import { MemshedError } from '@memshed/core';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';

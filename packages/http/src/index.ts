@@ -1,7 +1,7 @@
 /**
  * @memshed/http: HTTP load shedding driven by memory pressure. One core ({@link LoadShedder})
  * follows memshed's state and decides per request; thin adapters plug it into node:http, Express
- * 5, Koa and Fastify.
+ * 5 and Koa; the Fastify plugin is `@memshed/http/fastify`.
  */
 export { LoadShedder, isLoadShedder } from './load-shedder';
 export type { ClosableResponse } from './load-shedder';
@@ -45,9 +45,5 @@ export type {
   KoaLoadSheddingOptions,
   KoaPressureHandler,
 } from './koa-adapter';
-export { fastifyLoadShedding } from './fastify-plugin';
-export type {
-  FastifyLoadSheddingOptions,
-  FastifyPressureHandler,
-  FastifyRouteSheddingConfig,
-} from './fastify-plugin';
+// The Fastify plugin is `@memshed/http/fastify`: its declarations import and augment fastify's
+// types, which would break the type check of every app without fastify installed.

@@ -192,11 +192,13 @@ export function mountMetrics(memshed: MetricsSource, options: MountMetricsOption
     }),
     memshed.events$.subscribe(countEvent),
   ];
-  // Sources fail to start inside createMemshed(), before anyone can subscribe to errors$: count them
-  // from their status, so that a source missing since start shows as an error too.
-  for (const source of memshed.sources ?? []) if (source.error) errors.inc({ kind: source.error.kind });
-  if (memshed.errors$)
+  // errors$ replays the sources that did not start (they failed inside createMemshed(), before
+  // anyone could subscribe); without it, count them from the sources' status.
+  if (memshed.errors$) {
     subscriptions.push(memshed.errors$.subscribe((error) => errors.inc({ kind: error.kind })));
+  } else {
+    for (const source of memshed.sources ?? []) if (source.error) errors.inc({ kind: source.error.kind });
+  }
   const actions$ = options.actions$ ?? memshed.actions$;
   if (actions$) {
     subscriptions.push(

@@ -71,7 +71,13 @@ export async function run(options: RunOptions, io: CliIo): Promise<ExitCode> {
     const keepAlive = setInterval(() => undefined, 1 << 30);
     const subscription = memshed.decisions$.subscribe((decision) => log.decision(decision));
     subscription.add(memshed.actions$.subscribe((record) => log.action(record)));
-    subscription.add(memshed.errors$.subscribe((error) => log.error(error)));
+    // errors$ replays the sources that did not start; log.started() has shown those already.
+    const shown = new Set(memshed.sources.map((status) => status.error));
+    subscription.add(
+      memshed.errors$.subscribe((error) => {
+        if (!shown.has(error)) log.error(error);
+      }),
+    );
     let stopping = false;
     const stop = (reason: string) => {
       if (stopping) {

@@ -71,7 +71,13 @@ export async function watch(options: WatchOptions, io: CliIo): Promise<ExitCode>
       writeLine(io.stdout, options.json ? eventToJson(event) : eventToText(event));
       if (count !== undefined && ++seen >= count) finish(ExitCode.Ok);
     });
-    subscription.add(memshed.errors$.subscribe((error) => writeLine(io.stderr, `memshed: ${error.message}`)));
+    // errors$ replays the sources that did not start, which the status lines above have shown.
+    const shown = new Set(memshed.sources.map((status) => status.error));
+    subscription.add(
+      memshed.errors$.subscribe((error) => {
+        if (!shown.has(error)) writeLine(io.stderr, `memshed: ${error.message}`);
+      }),
+    );
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     const timer = duration === undefined ? undefined : setTimeout(() => finish(ExitCode.Ok), duration);
