@@ -30,6 +30,20 @@ const ROOT_MANIFEST = JSON.parse(readFileSync(path.join(root, 'package.json'), '
   devDependencies: Record<string, string>;
 };
 const TSC = path.join(root, 'node_modules/typescript/bin/tsc');
+/** `names` and every memshed package they depend on, transitively: what npm must find as tarballs. */
+function withMemshedDependencies(names: readonly string[]): string[] {
+  const byName = new Map(PACKAGE_DIRS.map((dir) => [manifestOf(dir).name, manifestOf(dir)]));
+  const all = new Set<string>();
+  const visit = (name: string) => {
+    if (all.has(name)) return;
+    all.add(name);
+    const dependencies = (byName.get(name)?.dependencies as Record<string, string> | undefined) ?? {};
+    for (const dependency of Object.keys(dependencies)) if (byName.has(dependency)) visit(dependency);
+  };
+  names.forEach(visit);
+  return [...all];
+}
+
 /** Plugin packages with a default-exported ContainerModule, as in `createMemshed({ modules })`. */
 const PLUGINS = PACKAGE_DIRS.filter((dir) => /^(source|action)-/.test(dir));
 
@@ -273,7 +287,7 @@ describe('memshed installed from its packed tarballs into projects outside the w
           '--prefer-offline',
           '--no-audit',
           '--no-fund',
-          ...['@memshed/core', '@memshed/http'].map((name) =>
+          ...withMemshedDependencies(['@memshed/core', '@memshed/http']).map((name) =>
             path.join(work, 'tarballs', packed.get(name)!.filename),
           ),
           `@types/node@${ROOT_MANIFEST.devDependencies['@types/node']}`,

@@ -77,10 +77,13 @@ async function main(): Promise<void> {
     if (now >= 1000) break;
     sleep(0.5);
   }
+  // Until here the process held its memory: what the cgroup gives back after this is its exit.
+  const endNs = process.hrtime.bigint();
   process.stdout.write(
     JSON.stringify({
       kind,
       startNs: String(startNs),
+      endNs: String(endNs),
       cacheBytes,
       before,
       after: usage(),

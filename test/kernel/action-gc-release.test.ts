@@ -49,6 +49,8 @@ const HEAP_RUN_BOUND_MS = 400;
 interface Release {
   kind: string;
   startNs: string;
+  /** When the child stopped watching, just before it wrote its report and exited. */
+  endNs: string;
   /** When the usage poller outside the cgroup first read the usage 80% of the cache down. */
   externalMs: number | null;
   cacheBytes: number;
@@ -93,7 +95,9 @@ function release(kind: 'buffer' | 'heap' | 'buffer-one-gc'): Promise<Release> {
       if (code !== 0) throw new Error(`child exited (${code}, ${signal}): ${stderr}`);
       const result = JSON.parse(stdout.trim().split('\n').pop()!) as Omit<Release, 'externalMs'>;
       const trace = await watch.stop();
-      const externalMs = msUntilAtOrBelow(trace, result.startNs, result.before - 0.8 * result.cacheBytes);
+      // Only what the cgroup gave back while the child lived: its exit returns everything anyway.
+      const alive = trace.filter(([ns]) => BigInt(ns) <= BigInt(result.endNs));
+      const externalMs = msUntilAtOrBelow(alive, result.startNs, result.before - 0.8 * result.cacheBytes);
       return { ...result, externalMs };
     } finally {
       watch.kill();

@@ -27,7 +27,7 @@ interface Collection {
   external: number;
 }
 
-/** The Buffer cache of KERNEL.md: the first collection finds the dead wrappers, the second sweeps their stores. */
+/** The Buffer cache of docs/kernel.md: the first collection finds the dead wrappers, the second sweeps their stores. */
 const BUFFERS: Collection[] = [
   { heap: 1.5 * MiB, external: 0 },
   { heap: 0, external: 256 * MiB },
@@ -62,9 +62,9 @@ function fakeProcess(
   const gc: GcAvailability = {
     available: true,
     via: 'flag',
-    gc: () => {
+    gc: (call) => {
       const step = script[state.collections++] ?? { heap: 0, external: 0 };
-      state.calls.push('gc');
+      state.calls.push(call?.flavor === 'last-resort' ? 'gc (memory-reducing)' : 'gc');
       state.heapUsed -= step.heap;
       state.external -= step.external;
     },
@@ -100,10 +100,14 @@ function setup(
   input: GcOptionsInput = {},
   script = BUFFERS,
   sweeping: 'synchronous' | 'unavailable' = 'unavailable',
+  environment: Partial<GcEnvironment> = {},
 ) {
   const fake = fakeProcess(script, undefined, sweeping);
   const scheduler = new ManualScheduler(10_000);
-  const action = new GcAction(options({ cgroup: 'none', ...input }), new GcGate(), fake.environment);
+  const action = new GcAction(options({ cgroup: 'none', ...input }), new GcGate(), {
+    ...fake.environment,
+    ...environment,
+  });
   const runner = new ActionRunner({ scheduler });
   return {
     ...fake,
@@ -164,6 +168,43 @@ describe(GcAction, () => {
       const small = setup({}, [{ heap: 0.5 * MiB, external: 64 * MiB }], 'synchronous');
       await small.run();
       expect(small.state.calls).toEqual(['sweep synchronously', 'gc', 'sweep concurrently', 'trim']);
+    });
+
+    describe('where V8 pools the pages it frees (V8 12 and later)', () => {
+      const pools = { poolsFreedPages: () => true };
+      const strings = [
+        { heap: 256 * MiB, external: 0 },
+        { heap: 0, external: 0 },
+      ];
+
+      it('runs one memory-reducing collection after the trim, then settles as before', async () => {
+        const { run, state } = setup({}, strings, 'synchronous', pools);
+        const record = await run();
+        expect(state.calls).toEqual([
+          'sweep synchronously',
+          'gc',
+          'sweep concurrently',
+          'trim',
+          'sweep synchronously',
+          'gc (memory-reducing)',
+          'sweep concurrently',
+        ]);
+        expect(record.details).toMatchObject({ poolRelease: 'memory-reducing collection' });
+      });
+
+      it('counts it among maxCollections, and says so when there is no room left for it', async () => {
+        const { run, state } = setup({ maxCollections: 1 }, strings, 'synchronous', pools);
+        const record = await run();
+        expect(state.calls.filter((call) => call.startsWith('gc'))).toEqual(['gc']);
+        expect(record.details).toMatchObject({ poolRelease: 'skipped: maxCollections reached' });
+      });
+
+      it('runs none where V8 unmaps freed pages itself (V8 11)', async () => {
+        const { run, state } = setup({}, strings, 'synchronous', { poolsFreedPages: () => false });
+        const record = await run();
+        expect(state.calls).not.toContain('gc (memory-reducing)');
+        expect(record.details).toMatchObject({ poolRelease: 'not needed: V8 unmaps freed pages itself' });
+      });
     });
 
     it('restores concurrent sweeping when a collection throws', async () => {

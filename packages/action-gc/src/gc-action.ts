@@ -38,13 +38,27 @@ export interface GcEnvironment {
   sample(cgroup: CgroupUsageFile | undefined): MemorySample;
   /** Whether V8 can be made to sweep synchronously during the collections. */
   sweeping(): SweepingControl;
+  /**
+   * Whether V8 keeps the pages a collection empties in a pool, mapped and charged to the cgroup,
+   * until a memory-reducing collection, so that the action must run one. Absent: it does not.
+   */
+  poolsFreedPages?(): boolean;
 }
+
+/**
+ * V8 12 and later (Node 22 on) release an emptied old-generation page into a pool "cached until
+ * memory reducing GC" (heap/memory-allocator.cc, MemoryAllocator::Free with FreeMode::kPool); only
+ * a memory-reducing collection unmaps the pool, and V8's own memory reducer runs one seconds later.
+ * V8 11 (Node 20) unmaps them from a background job right after the collection.
+ */
+const V8_POOLS_FREED_PAGES = Number(process.versions.v8.split('.')[0]) >= 12;
 
 const realEnvironment: GcEnvironment = {
   obtainGc,
   mallocTrim,
   sample: sampleMemory,
   sweeping: () => synchronousSweeping(),
+  poolsFreedPages: () => V8_POOLS_FREED_PAGES,
 };
 
 /**
@@ -126,12 +140,22 @@ export class GcAction implements SheddingAction {
     };
 
     let releasedAt: number;
+    const pools = this.environment.poolsFreedPages?.() ?? false;
+    let poolRelease = pools ? 'not run: no gc()' : 'not needed: V8 unmaps freed pages itself';
     if (gc.available) {
       // First what the purge freed, back to the kernel as soon as possible: the minimum of
       // collections, then malloc_trim for the backing stores they handed to glibc.
-      let latest = collectOnce(gc.gc);
-      while (collections.length < minCollections) latest = collectOnce(gc.gc);
+      let latest = collectOnce(() => gc.gc());
+      while (collections.length < minCollections) latest = collectOnce(() => gc.gc());
       trimOnce();
+      // Then V8's own heap pages, where V8 pools them: one memory-reducing collection unmaps the
+      // pool (about a thousand 256 KiB pages for a 256 MiB cache of strings) on this thread.
+      if (pools && collections.length < this.options.maxCollections) {
+        latest = collectOnce(() => gc.gc({ type: 'major', execution: 'sync', flavor: 'last-resort' }));
+        poolRelease = 'memory-reducing collection';
+      } else if (pools) {
+        poolRelease = 'skipped: maxCollections reached';
+      }
       releasedAt = performance.now();
       // Then what that garbage was holding: objects only it referenced, native objects whose
       // weak callbacks ran, and with concurrent sweeping Buffers the sweeper had not reached.
@@ -142,7 +166,7 @@ export class GcAction implements SheddingAction {
         collections.length < this.options.maxCollections &&
         latest.heapFreed >= this.options.settleBytes
       ) {
-        latest = collectOnce(gc.gc);
+        latest = collectOnce(() => gc.gc());
         external += latest.externalFreed;
       }
       if (external >= this.options.settleBytes) trimOnce();
@@ -174,6 +198,7 @@ export class GcAction implements SheddingAction {
       details: {
         gc: gc.available ? { via: gc.via, collections } : { unavailable: gc.reason },
         sweeping: sweeping.available ? 'synchronous' : `concurrent (${sweeping.reason})`,
+        poolRelease,
         mallocTrim: trim ?? 'off',
         ...(trims.length > 1 ? { trims: trims.length } : {}),
         before,

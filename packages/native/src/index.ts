@@ -14,4 +14,4 @@ export { nativeAvailability } from './native-availability';
 export { NativeError } from './native-addon';
 export type { NativeAvailability } from './native-addon';
 export { obtainGc } from './obtain-gc';
-export type { GcAvailability, GcFunction } from './obtain-gc';
+export type { GcAvailability, GcCallOptions, GcFunction } from './obtain-gc';

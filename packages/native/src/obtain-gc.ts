@@ -1,8 +1,20 @@
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 
-/** V8's full garbage collection, as `--expose-gc` exposes it. */
-export type GcFunction = () => void;
+/**
+ * What V8's `gc()` takes (its gc extension): with no argument a full, synchronous collection.
+ * `flavor: 'last-resort'` makes it a memory-reducing collection, the only kind that hands the
+ * pages V8 12 and later keep pooled back to the kernel. V8 11 reads an options object as a
+ * young-generation collection: pass one only on V8 12 and later.
+ */
+export interface GcCallOptions {
+  readonly type?: 'major' | 'minor';
+  readonly execution?: 'sync' | 'async';
+  readonly flavor?: 'regular' | 'last-resort';
+}
+
+/** V8's garbage collection, as `--expose-gc` exposes it. */
+export type GcFunction = (options?: GcCallOptions) => void;
 
 /** The outcome of {@link obtainGc}: the function, or why there is none. */
 export type GcAvailability =
