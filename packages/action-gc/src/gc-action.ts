@@ -68,7 +68,8 @@ const realEnvironment: GcEnvironment = {
  * for a long while. So this action runs full collections with V8 sweeping synchronously (so that
  * the collection itself frees the stores and unmaps the pages; concurrent sweeping needs a second
  * collection to complete the first), then glibc's `malloc_trim(0)` through the native addon (a
- * no-op with a reason elsewhere); then, with the memory already back, more collections while the last
+ * no-op with a reason elsewhere), then, where V8 pools the pages it empties (V8 12 and later), one
+ * memory-reducing collection that unmaps them; then, with the memory already back, more collections while the last
  * one still found new garbage in the heap (at most `maxCollections`, trimming again if they freed
  * backing stores); and records the heap, RSS and cgroup usage before and after. Runs are
  * rate-limited per container.
