@@ -53,13 +53,12 @@ const realHost: SweepingHost = {
  * Synchronous sweeping for the gc action's collections.
  *
  * Why: a full collection marks on the JavaScript thread but sweeps on background threads, and V8
- * hands the pages it emptied to a background unmapper. Measured here (docs/actions/gc.md), after a
- * purge of 256 MiB of JS strings the first `gc()` returns in ~15 ms with the memory still charged
- * to the cgroup; the background threads then return it in 100-400 ms, competing with the
- * JavaScript thread (each `munmap` is a TLB shootdown to the CPU they run on). With both flags off
- * for the duration of the collections, the first collection sweeps and unmaps itself and the
- * usage falls by 80% of the cache ~25 ms sooner, and one collection frees Buffers' backing stores
- * instead of two.
+ * hands the pages it emptied to a background unmapper: the first `gc()` after a purge returns
+ * with the memory still charged to the cgroup, and the background threads then return it later,
+ * competing with the JavaScript thread (each `munmap` is a TLB shootdown to the CPU they run on).
+ * With both flags off for the duration of the collections, the first collection sweeps and unmaps
+ * itself, the usage falls sooner, and one collection frees Buffers' backing stores instead of two
+ * (the measurements are in docs/actions/gc.md).
  *
  * V8 reads these flags when a collection starts its sweeping, and joins any sweeping job already
  * running whatever their value, so flipping them between collections is safe in Node's V8; Node

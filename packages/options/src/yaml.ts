@@ -2,8 +2,8 @@
  * The YAML parser memshed reads config and scenario files with (yaml 2, with node ranges for
  * line numbers in errors): `import { parseDocument } from '@memshed/options/yaml'`.
  *
- * Why not `'yaml'` directly: its CommonJS build is 72 module files, and on Node 20 each file
- * costs ~0.5-0.9 ms and ~45 KB of RSS at start-up (docs/benchmarks.md, footprint). The build
+ * Why not `'yaml'` directly: its CommonJS build is dozens of module files, and each module file
+ * costs start-up time and memory (docs/benchmarks.md, footprint). The build
  * (`scripts/bundle-vendored.mjs`, run by `npm run build`) replaces this module's compiled output
  * with one CommonJS file holding the same pinned yaml, unchanged. One module for @memshed/config
  * and the simulator (both depend on this package), so a process that loads both, such as the CLI,

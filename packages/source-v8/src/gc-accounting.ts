@@ -9,8 +9,8 @@ export interface HeapSample {
   readonly used: number;
   /**
    * Bytes committed to the heap (`total_heap_size`): what V8 checks against its limit, and what
-   * decides a "heap out of memory" crash (97% of the limit at the crash measured here), so
-   * headroom is judged by it rather than by `used`.
+   * decides a "heap out of memory" crash (docs/kernel.md), so headroom is judged by it rather
+   * than by `used`.
    */
   readonly committed: number;
   /** The heap's limit (`heap_size_limit`): sized by Node from the cgroup limit (half, floor ~259 MB). */

@@ -106,7 +106,7 @@ export function currentHeapSample(): HeapSample {
  * collections happened, and the window is then closed (its records taken) and a new one opened, at
  * most once per `window` ms (later collections wait in the profiler for the next window, closed by
  * an unref'd timer). So the cost is a few heap statistics per collection, which V8 gathers in
- * microseconds, plus one harvest (~50-100 us) per window; nothing runs while the heap is quiet, and
+ * microseconds, plus one harvest per window (docs/sources/v8.md); nothing runs while the heap is quiet, and
  * no timer is armed then.
  *
  * A collection that happens while the window is being swapped (in the JSON parse of `stop()`) is

@@ -32,11 +32,10 @@ export const v8SourceOptionsSchema = z
     scope: z.string().startsWith('/', 'must be an absolute node path such as /v8').default('/v8'),
     /**
      * Committed heap (`total_heap_size`) against `heap_size_limit` from which `medium` is signalled.
-     * Default 60%: about 3.5 s of warning before the heap-OOM crash at 25 MB/s of growth in a
-     * 512M container (heap limit 259 MB), measured.
+     * Default 60% (the warning it gives before a heap-OOM crash is measured in docs/sources/v8.md).
      */
     medium: fraction.default(0.6),
-    /** Committed heap from which `critical` is signalled. Default 80% (about 1.7 s before the crash, same case). */
+    /** Committed heap from which `critical` is signalled. Default 80%. */
     critical: fraction.default(0.8),
     /** Committed heap from which `low` is signalled. Off by default (collections then say low). */
     low: fraction.optional(),
