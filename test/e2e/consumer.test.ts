@@ -1,8 +1,16 @@
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT as root } from './support/run-built-node';
-import { progress, runCommand } from './support/run-command';
+import { BUILD_TOOLS, bareBinDirectory, onPath, progress, runCommand } from './support/run-command';
 
 // memshed as its users get it: every package packed with `npm pack` (npm test builds first),
 // installed from the tarballs into fresh projects outside the workspace, and used the ways apps
@@ -114,9 +122,12 @@ describe('memshed installed from its packed tarballs into projects outside the w
     app = writeProject(path.join(work, 'app'), {
       'package.json': JSON.stringify({ name: 'memshed-consumer', version: '1.0.0', private: true }),
     });
-    progress('npm install of every tarball in a fresh project');
+    // As in a slim container image: no compiler, make or python on PATH (the native addon's
+    // prebuilt copy must do).
+    const bin = bareBinDirectory(path.join(work, 'bin'));
+    progress('npm install of every tarball in a fresh project, no compiler or python on PATH');
     runCommand(
-      'npm',
+      path.join(bin, 'npm'),
       [
         'install',
         '--prefer-offline',
@@ -127,7 +138,11 @@ describe('memshed installed from its packed tarballs into projects outside the w
       ],
       app,
       240_000,
+      { PATH: bin },
     );
+    for (const tool of BUILD_TOOLS) expect(onPath(tool, bin)).toBeUndefined();
+    // Nothing was compiled: the addon is the prebuilt one.
+    expect(existsSync(path.join(app, 'node_modules/@memshed/native/build'))).toBe(false);
   }, 300_000);
 
   afterAll(() => {

@@ -16,18 +16,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { REPO_ROOT } from './support/run-built-node';
+import { BUILD_TOOLS, bareBinDirectory, onPath } from './support/run-command';
 
 const ARM64_NODE_VERSION = '26.12.1';
 const ARM64_SYSROOT = '/usr/aarch64-linux-gnu';
 const NATIVE_DIR = path.join(REPO_ROOT, 'packages/native');
-
-function onPath(command: string, searchPath = process.env.PATH ?? ''): string | undefined {
-  for (const dir of searchPath.split(':')) {
-    const file = path.join(dir, command);
-    if (dir && fs.existsSync(file)) return file;
-  }
-  return undefined;
-}
 
 const missing = [
   ['aarch64-linux-gnu-g++', 'g++-aarch64-linux-gnu'],
@@ -84,23 +77,6 @@ function pack(destination: string, archs: string): string[] {
     );
     return path.join(destination, out.trim().split('\n').pop()!);
   });
-}
-
-/**
- * A bin directory with node, npm and sh only: no cc, gcc, g++, make or python, as in a slim
- * container image.
- */
-function bareBin(dir: string): string {
-  fs.mkdirSync(dir, { recursive: true });
-  const npmCli =
-    process.env.npm_execpath && process.env.npm_execpath.endsWith('npm-cli.js')
-      ? process.env.npm_execpath
-      : fs.realpathSync(onPath('npm')!);
-  fs.symlinkSync(process.execPath, path.join(dir, 'node'));
-  fs.symlinkSync(npmCli, path.join(dir, 'npm'));
-  // npm runs lifecycle scripts with sh.
-  fs.symlinkSync('/bin/sh', path.join(dir, 'sh'));
-  return dir;
 }
 
 /** A fresh project outside the workspace with `tarballs` installed by an npm on `bin` only. */
@@ -161,7 +137,7 @@ describePackage('@memshed/native from its packed tarball', () => {
 
   beforeAll(() => {
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'memshed-native-package-'));
-    bin = bareBin(path.join(work, 'bin'));
+    bin = bareBinDirectory(path.join(work, 'bin'));
     console.log('packing @memshed/native with linux-x64 and linux-arm64 prebuilds');
     withPrebuilds = pack(path.join(work, 'packed'), 'x64 arm64');
   }, 300_000);
@@ -171,9 +147,7 @@ describePackage('@memshed/native from its packed tarball', () => {
   });
 
   it('runs npm on a PATH with no compiler, no make and no python', () => {
-    for (const command of ['cc', 'gcc', 'g++', 'c++', 'make', 'python3', 'python']) {
-      expect(onPath(command, bin)).toBeUndefined();
-    }
+    for (const command of BUILD_TOOLS) expect(onPath(command, bin)).toBeUndefined();
   });
 
   it('ships prebuilt addons for linux-x64 and linux-arm64 and no local build', () => {

@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 
 /**
  * The environment for npm and node in a project outside the workspace: this process's, without
@@ -42,4 +44,30 @@ export function runCommand(
 /** Prints a step of a slow test as it starts (jest shows console output only at the end). */
 export function progress(message: string): void {
   process.stderr.write(`  [${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+}
+
+/** The programs a slim container image has no copy of: a compiler, make, python. */
+export const BUILD_TOOLS = ['cc', 'gcc', 'g++', 'c++', 'make', 'python3', 'python'] as const;
+
+/** The file `command` names on `searchPath` (a PATH value), if any. */
+export function onPath(command: string, searchPath = process.env.PATH ?? ''): string | undefined {
+  for (const dir of searchPath.split(':')) {
+    if (dir && fs.existsSync(path.join(dir, command))) return path.join(dir, command);
+  }
+  return undefined;
+}
+
+/**
+ * Makes `dir` a bin directory with node, npm and sh only (npm runs lifecycle scripts with sh), for
+ * a PATH without any of {@link BUILD_TOOLS}, as in a slim container image. Returns `dir`.
+ */
+export function bareBinDirectory(dir: string): string {
+  fs.mkdirSync(dir, { recursive: true });
+  const npmCli = process.env.npm_execpath?.endsWith('npm-cli.js')
+    ? process.env.npm_execpath
+    : fs.realpathSync(onPath('npm')!);
+  fs.symlinkSync(process.execPath, path.join(dir, 'node'));
+  fs.symlinkSync(npmCli, path.join(dir, 'npm'));
+  fs.symlinkSync('/bin/sh', path.join(dir, 'sh'));
+  return dir;
 }
