@@ -1,0 +1,71 @@
+import { MemshedError } from '@memshed/core';
+import { PriorityRegistry, type PriorityItem } from './priority-registry';
+
+function registry(): PriorityRegistry<PriorityItem> {
+  return new PriorityRegistry({
+    noun: 'cache',
+    registerFix: "register it as registry.register('sessions', cache)",
+  });
+}
+
+describe(PriorityRegistry, () => {
+  describe('.add', () => {
+    it('stores what create builds from the checked priority, normal by default', () => {
+      const items = registry();
+      items.add('a', undefined, (priority) => ({ name: 'a', priority }));
+      items.add('b', 'low', (priority) => ({ name: 'b', priority }));
+      expect(items.get('a')).toEqual({ name: 'a', priority: 'normal' });
+      expect(items.get('b')).toEqual({ name: 'b', priority: 'low' });
+    });
+
+    it('refuses an empty name, a taken name and an unknown priority, naming the item', () => {
+      const items = registry();
+      items.add('a', 'low', (priority) => ({ name: 'a', priority }));
+      const create = jest.fn();
+      expect(() => items.add('', 'low', create)).toThrow(MemshedError);
+      expect(() => items.add('', 'low', create)).toThrow('A cache needs a non-empty name');
+      expect(() => items.add('a', 'low', create)).toThrow("A cache named 'a' is already registered");
+      expect(() => items.add('b', 'urgent', create)).toThrow(
+        /Cache 'b': unknown priority 'urgent'.*background, low, normal, high/,
+      );
+      expect(create).not.toHaveBeenCalled();
+    });
+
+    it('stores nothing when create throws', () => {
+      const items = registry();
+      expect(() =>
+        items.add('a', 'low', () => {
+          throw new Error('no');
+        }),
+      ).toThrow('no');
+      expect(items.has('a')).toBe(false);
+    });
+  });
+
+  describe('.list', () => {
+    it('lists lowest priority first, then in registration order', () => {
+      const items = registry();
+      for (const [name, priority] of [
+        ['n1', 'normal'],
+        ['h', 'high'],
+        ['b', 'background'],
+        ['n2', 'normal'],
+      ] as const)
+        items.add(name, priority, () => ({ name, priority }));
+      expect(items.list().map((item) => item.name)).toEqual(['b', 'n1', 'n2', 'h']);
+    });
+  });
+
+  describe('registration.dispose', () => {
+    it('undoes only its own registration, once', () => {
+      const items = registry();
+      const first = items.add('a', 'low', (priority) => ({ name: 'a', priority }));
+      first.dispose();
+      items.add('a', 'high', (priority) => ({ name: 'a', priority }));
+      first.dispose();
+      expect(items.get('a')?.priority).toBe('high');
+      expect(items.delete('a')).toBe(true);
+      expect(items.delete('a')).toBe(false);
+    });
+  });
+});
