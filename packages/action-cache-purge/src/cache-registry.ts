@@ -1,6 +1,7 @@
 import { MemshedError, loopScheduler } from '@memshed/core';
 import {
   PriorityRegistry,
+  registryOf,
   shedPriorityRank,
   type PriorityRegistration,
   type ShedPriority,
@@ -328,11 +329,10 @@ function summarize(reports: CachePurgeReport[]): PurgeSummary {
  * @throws MemshedError `unavailable` when the cache-purge module is not loaded.
  */
 export function cachesOf(owner: { readonly container: Container } | Container): CacheRegistry {
-  const container = 'container' in owner ? owner.container : owner;
-  if (!container.isBound(CacheRegistry)) {
-    throw new MemshedError('unavailable', 'No cache registry: the cache-purge module is not loaded', {
-      fix: 'pass the cache-purge module to createMemshed({ modules: [cachePurgeModule] })',
-    });
-  }
-  return container.get(CacheRegistry);
+  return registryOf(owner, {
+    registry: CacheRegistry,
+    noun: 'cache',
+    moduleId: 'cache-purge',
+    moduleExport: 'cachePurgeModule',
+  });
 }

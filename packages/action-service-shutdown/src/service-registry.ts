@@ -1,6 +1,7 @@
 import { MemshedError, formatDuration, loopScheduler } from '@memshed/core';
 import {
   PriorityRegistry,
+  registryOf,
   shedPriorityRank,
   type PriorityRegistration,
   type ShedPriority,
@@ -334,11 +335,10 @@ function within(work: Promise<void>, ms: number, scheduler: SchedulerLike): Prom
  * @throws MemshedError `unavailable` when the service-shutdown module is not loaded.
  */
 export function servicesOf(owner: { readonly container: Container } | Container): ServiceRegistry {
-  const container = 'container' in owner ? owner.container : owner;
-  if (!container.isBound(ServiceRegistry)) {
-    throw new MemshedError('unavailable', 'No service registry: the service-shutdown module is not loaded', {
-      fix: 'pass the service-shutdown module to createMemshed({ modules: [serviceShutdownModule] })',
-    });
-  }
-  return container.get(ServiceRegistry);
+  return registryOf(owner, {
+    registry: ServiceRegistry,
+    noun: 'service',
+    moduleId: 'service-shutdown',
+    moduleExport: 'serviceShutdownModule',
+  });
 }

@@ -5,5 +5,10 @@
  */
 export { SHED_PRIORITIES, isShedPriority, shedPriorityRank } from './shed-priority';
 export type { ShedPriority } from './shed-priority';
-export { PriorityRegistry } from './priority-registry';
-export type { PriorityItem, PriorityRegistration, PriorityRegistryWording } from './priority-registry';
+export { PriorityRegistry, registryOf } from './priority-registry';
+export type {
+  PriorityItem,
+  PriorityRegistration,
+  PriorityRegistryWording,
+  RegistryLookup,
+} from './priority-registry';

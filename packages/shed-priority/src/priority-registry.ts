@@ -1,5 +1,6 @@
 import { MemshedError } from '@memshed/core';
 import { SHED_PRIORITIES, isShedPriority, shedPriorityRank, type ShedPriority } from './shed-priority';
+import type { Container, ServiceIdentifier } from '@memshed/core/inversify';
 
 /** What a {@link PriorityRegistry} holds: something named that is shed by priority. */
 export interface PriorityItem {
@@ -96,4 +97,37 @@ export class PriorityRegistry<T extends PriorityItem> {
       )
       .map((stored) => stored.item);
   }
+}
+
+/** Where {@link registryOf} looks for a registry, and what its error names when it is not there. */
+export interface RegistryLookup<R> {
+  /** The registry's class, bound as a singleton by its action's module. */
+  readonly registry: ServiceIdentifier<R>;
+  /** The kind of item it holds, lower case: `cache`, `service`. */
+  readonly noun: string;
+  /** The id of the action module that binds it, e.g. `cache-purge`. */
+  readonly moduleId: string;
+  /** The name that module is exported as, e.g. `cachePurgeModule`. */
+  readonly moduleExport: string;
+}
+
+/**
+ * The registry an action module bound in a running memshed (or in any container the module was
+ * loaded into).
+ *
+ * @throws MemshedError `unavailable` when the module is not loaded.
+ */
+export function registryOf<R>(
+  owner: { readonly container: Container } | Container,
+  lookup: RegistryLookup<R>,
+): R {
+  const container = 'container' in owner ? owner.container : owner;
+  if (!container.isBound(lookup.registry)) {
+    throw new MemshedError(
+      'unavailable',
+      `No ${lookup.noun} registry: the ${lookup.moduleId} module is not loaded`,
+      { fix: `pass the ${lookup.moduleId} module to createMemshed({ modules: [${lookup.moduleExport}] })` },
+    );
+  }
+  return container.get<R>(lookup.registry);
 }
