@@ -1,5 +1,6 @@
 import { MemshedError } from '@memshed/core';
-import { PriorityRegistry, type PriorityItem } from './priority-registry';
+import { Container, injectable } from '@memshed/core/inversify';
+import { PriorityRegistry, registryOf, type PriorityItem } from './priority-registry';
 
 function registry(): PriorityRegistry<PriorityItem> {
   return new PriorityRegistry({
@@ -67,5 +68,34 @@ describe(PriorityRegistry, () => {
       expect(items.delete('a')).toBe(true);
       expect(items.delete('a')).toBe(false);
     });
+  });
+});
+
+describe(registryOf, () => {
+  @injectable()
+  class ThingRegistry {}
+  const lookup = {
+    registry: ThingRegistry,
+    noun: 'thing',
+    moduleId: 'thing-shed',
+    moduleExport: 'thingShedModule',
+  };
+
+  it('gets the registry bound in a container, or in a memshed', () => {
+    const container = new Container();
+    container.bind(ThingRegistry).toSelf().inSingletonScope();
+    const registry = registryOf(container, lookup);
+    expect(registry).toBeInstanceOf(ThingRegistry);
+    expect(registryOf({ container }, lookup)).toBe(registry);
+  });
+
+  it('names the module to load when it is not bound', () => {
+    expect(() => registryOf(new Container(), lookup)).toThrow(
+      expect.objectContaining({
+        kind: 'unavailable',
+        message: expect.stringContaining('No thing registry: the thing-shed module is not loaded'),
+        fix: 'pass the thing-shed module to createMemshed({ modules: [thingShedModule] })',
+      }),
+    );
   });
 });
