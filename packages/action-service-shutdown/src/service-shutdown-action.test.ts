@@ -1,11 +1,5 @@
-import {
-  ActionRunner,
-  loadPlugins,
-  validateOptions,
-  type ActionRunRecord,
-  type PressureState,
-} from '@memshed/core';
-import { ManualScheduler } from '@memshed/core/testing';
+import { ActionRunner, loadPlugins, type ActionRunRecord, type PressureState } from '@memshed/core';
+import { ManualScheduler, firstIssuePath, validOptions } from '@memshed/core/testing';
 import { BehaviorSubject } from 'rxjs';
 import serviceShutdownModule, {
   ServiceRegistry,
@@ -14,11 +8,8 @@ import serviceShutdownModule, {
   type ServiceShutdownOptionsInput,
 } from './index';
 
-function options(input: ServiceShutdownOptionsInput = {}) {
-  const result = validateOptions(serviceShutdownOptionsSchema, input);
-  if (!result.ok) throw new Error(JSON.stringify(result.issues));
-  return result.value;
-}
+const options = (input: ServiceShutdownOptionsInput = {}) =>
+  validOptions(serviceShutdownOptionsSchema, input);
 
 async function flush(): Promise<void> {
   for (let i = 0; i < 20; i++) await Promise.resolve();
@@ -253,9 +244,7 @@ describe('service-shutdown options', () => {
     [{ restart: { afte: '5s' } }, 'restart'],
     [{ levels: { high: 'low' } }, 'levels'],
   ])('rejects %p at %p', (input, path) => {
-    const result = validateOptions(serviceShutdownOptionsSchema, input);
-    expect(result.ok).toBe(false);
-    if (!result.ok) expect(result.issues[0].path).toBe(path);
+    expect(firstIssuePath(serviceShutdownOptionsSchema, input)).toBe(path);
   });
 });
 

@@ -2,3 +2,4 @@ export { FakeSource } from './fake-source';
 export { ManualScheduler } from './manual-scheduler';
 export { createTestScheduler } from './test-scheduler';
 export { createActionContext } from './action-context';
+export { firstIssuePath, validOptions } from './plugin-options';
