@@ -3,3 +3,4 @@ export { ManualScheduler } from './manual-scheduler';
 export { createTestScheduler } from './test-scheduler';
 export { createActionContext } from './action-context';
 export { firstIssuePath, validOptions } from './plugin-options';
+export { collectEvents } from './collect-events';
