@@ -2,7 +2,6 @@ import { MemshedError, loopScheduler } from '@memshed/core';
 import {
   PriorityRegistry,
   registryOf,
-  shedPriorityRank,
   type PriorityRegistration,
   type ShedPriority,
 } from '@memshed/shed-priority';
@@ -157,14 +156,10 @@ export class CacheRegistry {
 
   /** The caches a plan selects, in purge order. */
   select(plan: Pick<PurgePlan, 'upTo' | 'tags'>): readonly RegisteredCache[] {
-    const limit = shedPriorityRank(plan.upTo);
     const tags = plan.tags ?? [];
-    return this.list().filter(
-      (cache) =>
-        !cache.keep &&
-        shedPriorityRank(cache.priority) <= limit &&
-        (tags.length === 0 || cache.tags.some((tag) => tags.includes(tag))),
-    );
+    return this.caches
+      .listBelow(plan.upTo, { inclusive: true })
+      .filter((cache) => !cache.keep && (tags.length === 0 || cache.tags.some((tag) => tags.includes(tag))));
   }
 
   /** What {@link purge} would drop, from the caches' current sizes, without touching them. */

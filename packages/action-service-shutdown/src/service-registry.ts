@@ -2,7 +2,6 @@ import { MemshedError, formatDuration, loopScheduler } from '@memshed/core';
 import {
   PriorityRegistry,
   registryOf,
-  shedPriorityRank,
   type PriorityRegistration,
   type ShedPriority,
 } from '@memshed/shed-priority';
@@ -149,10 +148,9 @@ export class ServiceRegistry {
 
   /** The running, non-essential services of priority strictly below `below`, in stopping order. */
   select(below: ShedPriority): readonly ServiceStatus[] {
-    const limit = shedPriorityRank(below);
     return this.services
-      .list()
-      .filter((e) => e.state === 'running' && !e.essential && shedPriorityRank(e.priority) < limit)
+      .listBelow(below)
+      .filter((e) => e.state === 'running' && !e.essential)
       .map(status);
   }
 

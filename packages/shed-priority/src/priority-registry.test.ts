@@ -57,6 +57,27 @@ describe(PriorityRegistry, () => {
     });
   });
 
+  describe('.listBelow', () => {
+    it('lists the items below a priority, or at it with inclusive, in shedding order', () => {
+      const items = registry();
+      for (const [name, priority] of [
+        ['n', 'normal'],
+        ['l', 'low'],
+        ['b', 'background'],
+        ['h', 'high'],
+      ] as const)
+        items.add(name, priority, () => ({ name, priority }));
+      expect(items.listBelow('normal').map((item) => item.name)).toEqual(['b', 'l']);
+      expect(items.listBelow('normal', { inclusive: true }).map((item) => item.name)).toEqual([
+        'b',
+        'l',
+        'n',
+      ]);
+      expect(items.listBelow('background')).toEqual([]);
+      expect(() => items.listBelow('urgent' as never)).toThrow("Unknown priority 'urgent'");
+    });
+  });
+
   describe('registration.dispose', () => {
     it('undoes only its own registration, once', () => {
       const items = registry();

@@ -89,6 +89,17 @@ export class PriorityRegistry<T extends PriorityItem> {
     return this.items.get(name)?.item;
   }
 
+  /**
+   * The items of priority below `limit` (or at it, with `inclusive`), in shedding order: what a
+   * shedding step at that limit may take.
+   *
+   * @throws MemshedError `invalid-argument` for an unknown limit.
+   */
+  listBelow(limit: ShedPriority, { inclusive = false }: { inclusive?: boolean } = {}): T[] {
+    const rank = shedPriorityRank(limit) + (inclusive ? 1 : 0);
+    return this.list().filter((item) => shedPriorityRank(item.priority) < rank);
+  }
+
   /** Every item in shedding order: lowest priority first, then registration order. */
   list(): T[] {
     return [...this.items.values()]
