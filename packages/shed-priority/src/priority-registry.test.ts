@@ -1,12 +1,20 @@
 import { MemshedError } from '@memshed/core';
 import { Container, injectable } from '@memshed/core/inversify';
 import { PriorityRegistry, registryOf, type PriorityItem } from './priority-registry';
+import type { ShedPriority } from './shed-priority';
 
 function registry(): PriorityRegistry<PriorityItem> {
   return new PriorityRegistry({
     noun: 'cache',
     registerFix: "register it as registry.register('sessions', cache)",
   });
+}
+
+/** A registry holding the items `[name, priority]`, registered in this order. */
+function holding(...items: (readonly [string, ShedPriority])[]): PriorityRegistry<PriorityItem> {
+  const filled = registry();
+  for (const [name, priority] of items) filled.add(name, priority, () => ({ name, priority }));
+  return filled;
 }
 
 describe(PriorityRegistry, () => {
@@ -45,28 +53,14 @@ describe(PriorityRegistry, () => {
 
   describe('.list', () => {
     it('lists lowest priority first, then in registration order', () => {
-      const items = registry();
-      for (const [name, priority] of [
-        ['n1', 'normal'],
-        ['h', 'high'],
-        ['b', 'background'],
-        ['n2', 'normal'],
-      ] as const)
-        items.add(name, priority, () => ({ name, priority }));
+      const items = holding(['n1', 'normal'], ['h', 'high'], ['b', 'background'], ['n2', 'normal']);
       expect(items.list().map((item) => item.name)).toEqual(['b', 'n1', 'n2', 'h']);
     });
   });
 
   describe('.listBelow', () => {
     it('lists the items below a priority, or at it with inclusive, in shedding order', () => {
-      const items = registry();
-      for (const [name, priority] of [
-        ['n', 'normal'],
-        ['l', 'low'],
-        ['b', 'background'],
-        ['h', 'high'],
-      ] as const)
-        items.add(name, priority, () => ({ name, priority }));
+      const items = holding(['n', 'normal'], ['l', 'low'], ['b', 'background'], ['h', 'high']);
       expect(items.listBelow('normal').map((item) => item.name)).toEqual(['b', 'l']);
       expect(items.listBelow('normal', { inclusive: true }).map((item) => item.name)).toEqual([
         'b',
