@@ -15,6 +15,12 @@ async function flush(): Promise<void> {
   for (let i = 0; i < 20; i++) await Promise.resolve();
 }
 
+/** Moves virtual time on by `ms`, then lets the hooks that time started settle. */
+async function advance(scheduler: ManualScheduler, ms: number): Promise<void> {
+  scheduler.advanceBy(ms);
+  await flush();
+}
+
 function setup(input: ServiceShutdownOptionsInput = {}) {
   const scheduler = new ManualScheduler();
   const state$ = new BehaviorSubject<PressureState>('normal');
@@ -128,11 +134,9 @@ describe(ServiceShutdownAction, () => {
       await run('medium');
       log.length = 0;
       state$.next('normal');
-      scheduler.advanceBy(29_999);
-      await flush();
+      await advance(scheduler, 29_999);
       expect(log).toEqual([]);
-      scheduler.advanceBy(1);
-      await flush();
+      await advance(scheduler, 1);
       expect(log).toEqual(['start mailer', 'start indexer', 'start thumbnails']);
       expect(Object.values(states()).every((s) => s === 'running')).toBe(true);
     });
@@ -146,11 +150,9 @@ describe(ServiceShutdownAction, () => {
       state$.next('low'); // a blip: not calm yet
       scheduler.advanceBy(5000);
       state$.next('normal');
-      scheduler.advanceBy(9999);
-      await flush();
+      await advance(scheduler, 9999);
       expect(log).toEqual([]);
-      scheduler.advanceBy(1);
-      await flush();
+      await advance(scheduler, 1);
       expect(log).toEqual(['start indexer', 'start thumbnails']);
     });
 
@@ -164,8 +166,7 @@ describe(ServiceShutdownAction, () => {
         level: 'low',
       });
       state$.next('normal');
-      scheduler.advanceBy(100);
-      await flush();
+      await advance(scheduler, 100);
       expect(registry.get('one-shot')?.state).toBe('stopped');
       expect(state$.observed).toBe(false);
     });
@@ -191,13 +192,11 @@ describe(ServiceShutdownAction, () => {
       scheduler.advanceBy(1000);
       expect((await running).summary).toBe('stopped nothing (below low); not stopped: drainer');
       state$.next('normal');
-      scheduler.advanceBy(5000);
-      await flush();
+      await advance(scheduler, 5000);
       expect(start).not.toHaveBeenCalled(); // still stopping
       drained();
       await flush();
-      scheduler.advanceBy(5000);
-      await flush();
+      await advance(scheduler, 5000);
       expect(start).toHaveBeenCalledTimes(1);
       expect(registry.get('drainer')?.state).toBe('running');
     });
@@ -220,8 +219,7 @@ describe(ServiceShutdownAction, () => {
         level: 'low',
       });
       state$.next('normal');
-      scheduler.advanceBy(10);
-      await flush();
+      await advance(scheduler, 10);
       expect(errors).toEqual([expect.stringContaining("Service 'bad' failed to start: port in use")]);
       expect(registry.get('bad')?.state).toBe('failed');
     });
