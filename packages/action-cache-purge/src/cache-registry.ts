@@ -1,5 +1,10 @@
 import { MemshedError, loopScheduler } from '@memshed/core';
-import { SHED_PRIORITIES, isShedPriority, shedPriorityRank, type ShedPriority } from '@memshed/shed-priority';
+import {
+  PriorityRegistry,
+  registryOf,
+  type PriorityRegistration,
+  type ShedPriority,
+} from '@memshed/shed-priority';
 import { injectable, type Container } from '@memshed/core/inversify';
 import type { SchedulerLike } from 'rxjs';
 import { toPurgeable, type AdapterOptions, type LruCacheLike } from './cache-adapters';
@@ -29,13 +34,8 @@ export interface RegisteredCache {
   readonly purgeable: Purgeable;
 }
 
-/** Undoes a registration. */
-export interface CacheRegistration {
-  /** The registered name. */
-  readonly name: string;
-  /** Unregisters the cache (only this registration; idempotent). */
-  dispose(): void;
-}
+/** Undoes a registration: `dispose()` unregisters the cache (only this registration; idempotent). */
+export type CacheRegistration = PriorityRegistration;
 
 /** Which caches to purge and how much. */
 export interface PurgePlan {
@@ -98,7 +98,6 @@ export interface PurgeSummary {
 }
 
 interface Entry extends RegisteredCache {
-  readonly order: number;
   busy: boolean;
 }
 
@@ -114,8 +113,10 @@ interface Entry extends RegisteredCache {
  */
 @injectable()
 export class CacheRegistry {
-  private readonly entries = new Map<string, Entry>();
-  private order = 0;
+  private readonly caches = new PriorityRegistry<Entry>({
+    noun: 'cache',
+    registerFix: "register it as registry.register('sessions', cache)",
+  });
 
   /**
    * Registers `cache` under `name`: a Map, an lru-cache (v10 or v11) or any {@link Purgeable}.
@@ -128,65 +129,37 @@ export class CacheRegistry {
     cache: Purgeable | Map<K, V> | LruCacheLike<K, V>,
     options: CacheRegistrationOptions<K, V> = {},
   ): CacheRegistration {
-    if (typeof name !== 'string' || name === '') {
-      throw new MemshedError('invalid-argument', 'A cache needs a non-empty name', {
-        fix: "register it as registry.register('sessions', cache)",
-      });
-    }
-    if (this.entries.has(name)) {
-      throw new MemshedError('invalid-argument', `A cache named '${name}' is already registered`, {
-        fix: 'use another name, or dispose the earlier registration first',
-      });
-    }
-    const priority = options.priority ?? 'normal';
-    if (!isShedPriority(priority)) {
-      throw new MemshedError('invalid-argument', `Cache '${name}': unknown priority '${String(priority)}'`, {
-        fix: `use one of ${SHED_PRIORITIES.join(', ')}`,
-      });
-    }
-    const entry: Entry = {
+    return this.caches.add(name, options.priority, (priority) => ({
       name,
       priority,
       tags: Object.freeze([...(options.tags ?? [])]),
       keep: options.keep ?? false,
       purgeable: toPurgeable(cache, { sizeOf: options.sizeOf, writeBack: options.writeBack }, name),
-      order: this.order++,
       busy: false,
-    };
-    this.entries.set(name, entry);
-    return {
-      name,
-      dispose: () => {
-        if (this.entries.get(name) === entry) this.entries.delete(name);
-      },
-    };
+    }));
   }
 
   /** Unregisters the cache named `name`; false when there was none. */
   unregister(name: string): boolean {
-    return this.entries.delete(name);
+    return this.caches.delete(name);
   }
 
   /** The cache registered as `name`. */
   get(name: string): RegisteredCache | undefined {
-    return this.entries.get(name);
+    return this.caches.get(name);
   }
 
   /** Every registered cache, in purge order: lowest priority first, then registration order. */
   list(): readonly RegisteredCache[] {
-    return [...this.entries.values()].sort(byPurgeOrder);
+    return this.caches.list();
   }
 
   /** The caches a plan selects, in purge order. */
   select(plan: Pick<PurgePlan, 'upTo' | 'tags'>): readonly RegisteredCache[] {
-    const limit = shedPriorityRank(plan.upTo);
     const tags = plan.tags ?? [];
-    return this.list().filter(
-      (cache) =>
-        !cache.keep &&
-        shedPriorityRank(cache.priority) <= limit &&
-        (tags.length === 0 || cache.tags.some((tag) => tags.includes(tag))),
-    );
+    return this.caches
+      .listBelow(plan.upTo, { inclusive: true })
+      .filter((cache) => !cache.keep && (tags.length === 0 || cache.tags.some((tag) => tags.includes(tag))));
   }
 
   /** What {@link purge} would drop, from the caches' current sizes, without touching them. */
@@ -303,12 +276,6 @@ export class CacheRegistry {
   }
 }
 
-function byPurgeOrder(a: RegisteredCache, b: RegisteredCache): number {
-  return (
-    shedPriorityRank(a.priority) - shedPriorityRank(b.priority) || (a as Entry).order - (b as Entry).order
-  );
-}
-
 function clampFraction(fraction: number): number {
   if (!(fraction >= 0 && fraction <= 1)) {
     throw new MemshedError('invalid-argument', `A purge fraction must be between 0 and 1, got ${fraction}`);
@@ -357,11 +324,10 @@ function summarize(reports: CachePurgeReport[]): PurgeSummary {
  * @throws MemshedError `unavailable` when the cache-purge module is not loaded.
  */
 export function cachesOf(owner: { readonly container: Container } | Container): CacheRegistry {
-  const container = 'container' in owner ? owner.container : owner;
-  if (!container.isBound(CacheRegistry)) {
-    throw new MemshedError('unavailable', 'No cache registry: the cache-purge module is not loaded', {
-      fix: 'pass the cache-purge module to createMemshed({ modules: [cachePurgeModule] })',
-    });
-  }
-  return container.get(CacheRegistry);
+  return registryOf(owner, {
+    registry: CacheRegistry,
+    noun: 'cache',
+    moduleId: 'cache-purge',
+    moduleExport: 'cachePurgeModule',
+  });
 }

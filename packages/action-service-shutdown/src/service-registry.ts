@@ -1,5 +1,10 @@
 import { MemshedError, formatDuration, loopScheduler } from '@memshed/core';
-import { SHED_PRIORITIES, isShedPriority, shedPriorityRank, type ShedPriority } from '@memshed/shed-priority';
+import {
+  PriorityRegistry,
+  registryOf,
+  type PriorityRegistration,
+  type ShedPriority,
+} from '@memshed/shed-priority';
 import { injectable, type Container } from '@memshed/core/inversify';
 import type { SchedulerLike } from 'rxjs';
 
@@ -41,13 +46,8 @@ export interface ServiceStatus {
   readonly restartable: boolean;
 }
 
-/** Undoes a registration. */
-export interface ServiceRegistration {
-  /** The registered name. */
-  readonly name: string;
-  /** Unregisters the service (only this registration; idempotent). */
-  dispose(): void;
-}
+/** Undoes a registration: `dispose()` unregisters the service (only this registration; idempotent). */
+export type ServiceRegistration = PriorityRegistration;
 
 /** Time budgets of a stop or start. */
 export interface ServiceTransitionOptions {
@@ -94,7 +94,6 @@ interface Entry {
   readonly definition: ServiceDefinition;
   readonly priority: ShedPriority;
   readonly essential: boolean;
-  readonly order: number;
   state: ServiceState;
 }
 
@@ -109,8 +108,10 @@ interface Entry {
  */
 @injectable()
 export class ServiceRegistry {
-  private readonly entries = new Map<string, Entry>();
-  private order = 0;
+  private readonly services = new PriorityRegistry<Entry>({
+    noun: 'service',
+    registerFix: "register it as registry.register('indexer', { stop, priority })",
+  });
 
   /**
    * Registers a running service.
@@ -118,69 +119,38 @@ export class ServiceRegistry {
    * @throws MemshedError `invalid-argument` for a taken name, a missing stop hook or an unknown priority.
    */
   register(name: string, definition: ServiceDefinition): ServiceRegistration {
-    if (typeof name !== 'string' || name === '') {
-      throw new MemshedError('invalid-argument', 'A service needs a non-empty name', {
-        fix: "register it as registry.register('indexer', { stop, priority })",
-      });
-    }
-    if (this.entries.has(name)) {
-      throw new MemshedError('invalid-argument', `A service named '${name}' is already registered`, {
-        fix: 'use another name, or dispose the earlier registration first',
-      });
-    }
-    if (typeof definition?.stop !== 'function') {
-      throw new MemshedError('invalid-argument', `Service '${name}' has no stop() hook`, {
-        fix: 'pass { stop: async (signal) => { ...drain and stop... } }',
-      });
-    }
-    const priority = definition.priority ?? 'normal';
-    if (!isShedPriority(priority)) {
-      throw new MemshedError(
-        'invalid-argument',
-        `Service '${name}': unknown priority '${String(priority)}'`,
-        {
-          fix: `use one of ${SHED_PRIORITIES.join(', ')}`,
-        },
-      );
-    }
-    const entry: Entry = {
-      name,
-      definition,
-      priority,
-      essential: definition.essential ?? false,
-      order: this.order++,
-      state: 'running',
-    };
-    this.entries.set(name, entry);
-    return {
-      name,
-      dispose: () => {
-        if (this.entries.get(name) === entry) this.entries.delete(name);
-      },
-    };
+    return this.services.add(name, definition?.priority, (priority) => {
+      // After the registry's name and priority checks: a service without a stop hook is never stored.
+      if (typeof definition?.stop !== 'function') {
+        throw new MemshedError('invalid-argument', `Service '${name}' has no stop() hook`, {
+          fix: 'pass { stop: async (signal) => { ...drain and stop... } }',
+        });
+      }
+      return { name, definition, priority, essential: definition.essential ?? false, state: 'running' };
+    });
   }
 
   /** Unregisters the service named `name`; false when there was none. */
   unregister(name: string): boolean {
-    return this.entries.delete(name);
+    return this.services.delete(name);
   }
 
   /** The service registered as `name`. */
   get(name: string): ServiceStatus | undefined {
-    const entry = this.entries.get(name);
+    const entry = this.services.get(name);
     return entry ? status(entry) : undefined;
   }
 
   /** Every service in stopping order: lowest priority first, then registration order. */
   list(): readonly ServiceStatus[] {
-    return this.sorted().map(status);
+    return this.services.list().map(status);
   }
 
   /** The running, non-essential services of priority strictly below `below`, in stopping order. */
   select(below: ShedPriority): readonly ServiceStatus[] {
-    const limit = shedPriorityRank(below);
-    return this.sorted()
-      .filter((e) => e.state === 'running' && !e.essential && shedPriorityRank(e.priority) < limit)
+    return this.services
+      .listBelow(below)
+      .filter((e) => e.state === 'running' && !e.essential)
       .map(status);
   }
 
@@ -189,7 +159,7 @@ export class ServiceRegistry {
    * starting it itself).
    */
   markRunning(name: string): void {
-    const entry = this.entries.get(name);
+    const entry = this.services.get(name);
     if (entry && entry.state !== 'stopping' && entry.state !== 'starting') entry.state = 'running';
   }
 
@@ -198,7 +168,7 @@ export class ServiceRegistry {
    * (within `forceTimeout`) if the graceful stop failed or timed out. Never rejects.
    */
   async stop(name: string, options: ServiceTransitionOptions): Promise<ServiceStopReport> {
-    const entry = this.entries.get(name);
+    const entry = this.services.get(name);
     const scheduler = options.scheduler ?? loopScheduler;
     const begin = scheduler.now();
     if (!entry) return { name, priority: 'normal', result: 'skipped', state: 'stopped', took: 0 };
@@ -286,7 +256,7 @@ export class ServiceRegistry {
     name: string,
     options: Pick<ServiceTransitionOptions, 'timeout' | 'scheduler'>,
   ): Promise<ServiceStartReport> {
-    const entry = this.entries.get(name);
+    const entry = this.services.get(name);
     if (!entry) return { name, result: 'skipped', state: 'stopped' };
     if (entry.state !== 'stopped' || !entry.definition.start)
       return { name, result: 'skipped', state: entry.state };
@@ -316,12 +286,6 @@ export class ServiceRegistry {
     starting.catch(() => undefined);
     entry.state = 'failed';
     return { name, result: 'failed', state: entry.state, error };
-  }
-
-  private sorted(): Entry[] {
-    return [...this.entries.values()].sort(
-      (a, b) => shedPriorityRank(a.priority) - shedPriorityRank(b.priority) || a.order - b.order,
-    );
   }
 }
 
@@ -369,11 +333,10 @@ function within(work: Promise<void>, ms: number, scheduler: SchedulerLike): Prom
  * @throws MemshedError `unavailable` when the service-shutdown module is not loaded.
  */
 export function servicesOf(owner: { readonly container: Container } | Container): ServiceRegistry {
-  const container = 'container' in owner ? owner.container : owner;
-  if (!container.isBound(ServiceRegistry)) {
-    throw new MemshedError('unavailable', 'No service registry: the service-shutdown module is not loaded', {
-      fix: 'pass the service-shutdown module to createMemshed({ modules: [serviceShutdownModule] })',
-    });
-  }
-  return container.get(ServiceRegistry);
+  return registryOf(owner, {
+    registry: ServiceRegistry,
+    noun: 'service',
+    moduleId: 'service-shutdown',
+    moduleExport: 'serviceShutdownModule',
+  });
 }

@@ -1,11 +1,5 @@
-import {
-  ActionRunner,
-  loadPlugins,
-  validateOptions,
-  type ActionRunRecord,
-  type PressureState,
-} from '@memshed/core';
-import { ManualScheduler } from '@memshed/core/testing';
+import { ActionRunner, loadPlugins, type ActionRunRecord, type PressureState } from '@memshed/core';
+import { ManualScheduler, firstIssuePath, validOptions } from '@memshed/core/testing';
 import { BehaviorSubject } from 'rxjs';
 import serviceShutdownModule, {
   ServiceRegistry,
@@ -14,14 +8,17 @@ import serviceShutdownModule, {
   type ServiceShutdownOptionsInput,
 } from './index';
 
-function options(input: ServiceShutdownOptionsInput = {}) {
-  const result = validateOptions(serviceShutdownOptionsSchema, input);
-  if (!result.ok) throw new Error(JSON.stringify(result.issues));
-  return result.value;
-}
+const options = (input: ServiceShutdownOptionsInput = {}) =>
+  validOptions(serviceShutdownOptionsSchema, input);
 
 async function flush(): Promise<void> {
   for (let i = 0; i < 20; i++) await Promise.resolve();
+}
+
+/** Moves virtual time on by `ms`, then lets the hooks that time started settle. */
+async function advance(scheduler: ManualScheduler, ms: number): Promise<void> {
+  scheduler.advanceBy(ms);
+  await flush();
 }
 
 function setup(input: ServiceShutdownOptionsInput = {}) {
@@ -137,11 +134,9 @@ describe(ServiceShutdownAction, () => {
       await run('medium');
       log.length = 0;
       state$.next('normal');
-      scheduler.advanceBy(29_999);
-      await flush();
+      await advance(scheduler, 29_999);
       expect(log).toEqual([]);
-      scheduler.advanceBy(1);
-      await flush();
+      await advance(scheduler, 1);
       expect(log).toEqual(['start mailer', 'start indexer', 'start thumbnails']);
       expect(Object.values(states()).every((s) => s === 'running')).toBe(true);
     });
@@ -155,11 +150,9 @@ describe(ServiceShutdownAction, () => {
       state$.next('low'); // a blip: not calm yet
       scheduler.advanceBy(5000);
       state$.next('normal');
-      scheduler.advanceBy(9999);
-      await flush();
+      await advance(scheduler, 9999);
       expect(log).toEqual([]);
-      scheduler.advanceBy(1);
-      await flush();
+      await advance(scheduler, 1);
       expect(log).toEqual(['start indexer', 'start thumbnails']);
     });
 
@@ -173,8 +166,7 @@ describe(ServiceShutdownAction, () => {
         level: 'low',
       });
       state$.next('normal');
-      scheduler.advanceBy(100);
-      await flush();
+      await advance(scheduler, 100);
       expect(registry.get('one-shot')?.state).toBe('stopped');
       expect(state$.observed).toBe(false);
     });
@@ -200,13 +192,11 @@ describe(ServiceShutdownAction, () => {
       scheduler.advanceBy(1000);
       expect((await running).summary).toBe('stopped nothing (below low); not stopped: drainer');
       state$.next('normal');
-      scheduler.advanceBy(5000);
-      await flush();
+      await advance(scheduler, 5000);
       expect(start).not.toHaveBeenCalled(); // still stopping
       drained();
       await flush();
-      scheduler.advanceBy(5000);
-      await flush();
+      await advance(scheduler, 5000);
       expect(start).toHaveBeenCalledTimes(1);
       expect(registry.get('drainer')?.state).toBe('running');
     });
@@ -229,8 +219,7 @@ describe(ServiceShutdownAction, () => {
         level: 'low',
       });
       state$.next('normal');
-      scheduler.advanceBy(10);
-      await flush();
+      await advance(scheduler, 10);
       expect(errors).toEqual([expect.stringContaining("Service 'bad' failed to start: port in use")]);
       expect(registry.get('bad')?.state).toBe('failed');
     });
@@ -253,9 +242,7 @@ describe('service-shutdown options', () => {
     [{ restart: { afte: '5s' } }, 'restart'],
     [{ levels: { high: 'low' } }, 'levels'],
   ])('rejects %p at %p', (input, path) => {
-    const result = validateOptions(serviceShutdownOptionsSchema, input);
-    expect(result.ok).toBe(false);
-    if (!result.ok) expect(result.issues[0].path).toBe(path);
+    expect(firstIssuePath(serviceShutdownOptionsSchema, input)).toBe(path);
   });
 });
 

@@ -8,7 +8,8 @@ import {
 } from '@memshed/core';
 import { attachPolicies, type PolicyDecision, type PolicyRunner } from '@memshed/policy';
 import type { Observable, SchedulerLike } from 'rxjs';
-import { loadConfig, type LoadConfigOptions, type LoadedConfig } from './load-config';
+import { loadConfig } from './load-config';
+import type { LoadConfigOptions, LoadedConfig } from './load-config-types';
 
 /** Options of {@link createMemshedFromConfig}. */
 export interface ConfigMemshedOptions extends LoadConfigOptions {

@@ -31,7 +31,7 @@ export type {
   ResolvedAction,
   ResolvedPolicy,
   ResolvedSource,
-} from './load-config';
+} from './load-config-types';
 // The policy engine moved to @memshed/policy; re-exported for users of @memshed/config.
 export { PolicyRunner } from '@memshed/policy';
 export type { CompiledPolicy, PolicyDecision, PolicyRunnerOptions } from '@memshed/policy';

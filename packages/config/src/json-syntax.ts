@@ -28,63 +28,59 @@ export function findJsonSyntaxError(text: string): { offset: number; problem: st
     if (c === "'") fail('strings need double quotes in JSON, not single quotes');
     fail(`expected a value, found ${found()}`);
   };
-  const object = () => {
+  // An object's members or a list's items, from the opening bracket to `close`: each one followed
+  // by a comma or the closing bracket (RFC 8259 allows no trailing comma).
+  const members = (close: '}' | ']', member: () => void, what: string) => {
     at++;
     space();
-    if (text[at] === '}') {
+    if (text[at] === close) {
       at++;
       return;
     }
     for (;;) {
       space();
-      if (text[at] === "'") fail('strings need double quotes in JSON, not single quotes');
-      if (text[at] !== '"') {
-        fail(
-          text[at] === '}'
-            ? 'trailing comma before }'
-            : `expected a double-quoted property name, found ${found()}`,
-        );
-      }
-      string();
-      space();
-      if (text[at] !== ':') fail(`expected ':' after the property name, found ${found()}`);
-      at++;
-      value();
+      member();
       space();
       if (text[at] === ',') {
         at++;
         continue;
       }
-      if (text[at] === '}') {
+      if (text[at] === close) {
         at++;
         return;
       }
-      fail(`expected ',' or '}' after a property value, found ${found()}`);
+      fail(`expected ',' or '${close}' after ${what}, found ${found()}`);
     }
   };
-  const array = () => {
-    at++;
-    space();
-    if (text[at] === ']') {
-      at++;
-      return;
-    }
-    for (;;) {
-      space();
-      if (text[at] === ']') fail('trailing comma before ]');
-      value();
-      space();
-      if (text[at] === ',') {
+  const object = () =>
+    members(
+      '}',
+      () => {
+        if (text[at] === "'") fail('strings need double quotes in JSON, not single quotes');
+        if (text[at] !== '"') {
+          fail(
+            text[at] === '}'
+              ? 'trailing comma before }'
+              : `expected a double-quoted property name, found ${found()}`,
+          );
+        }
+        string();
+        space();
+        if (text[at] !== ':') fail(`expected ':' after the property name, found ${found()}`);
         at++;
-        continue;
-      }
-      if (text[at] === ']') {
-        at++;
-        return;
-      }
-      fail(`expected ',' or ']' after a list item, found ${found()}`);
-    }
-  };
+        value();
+      },
+      'a property value',
+    );
+  const array = () =>
+    members(
+      ']',
+      () => {
+        if (text[at] === ']') fail('trailing comma before ]');
+        value();
+      },
+      'a list item',
+    );
   const string = () => {
     const start = at++;
     while (at < text.length && text[at] !== '"') {

@@ -6,10 +6,13 @@ import { ContainerModule } from '@memshed/core/inversify';
 import { z } from '@memshed/options';
 import { ConfigError, displayPath } from './config-error';
 import { loadConfig } from './load-config';
-import { MALFORMED_CONFIGS, VALID_CONFIGS, createCorpusDir, expectedLine } from './testing';
+import { MALFORMED_CONFIGS, VALID_CONFIGS, createCorpusDir, expectedLine, type CorpusCase } from './testing';
 
 const corpus = createCorpusDir();
 afterAll(() => corpus.cleanup());
+
+/** Writes a one-off case's files (the first is the config) and returns the config file's path. */
+const writeCase = (name: string, files: CorpusCase['files']) => corpus.write({ name, about: '', files });
 
 async function problemsOf(promise: Promise<unknown>): Promise<ConfigError> {
   try {
@@ -126,13 +129,9 @@ describe(loadConfig, () => {
   it('reports every problem at once, in file order, each with its line', async () => {
     const error = await problemsOf(
       loadConfig({
-        config: corpus.write({
-          name: 'several-problems',
-          about: '',
-          files: {
-            '.memshedrc.yaml':
-              'plugins: [./plugins/test-plugins.cjs]\nsources:\n  - use: test-pulse\n    with: { every: 0 }\npolicies:\n  - when: { level: hot, for: 5d }\n    do: []\ndryRun: maybe\n',
-          },
+        config: writeCase('several-problems', {
+          '.memshedrc.yaml':
+            'plugins: [./plugins/test-plugins.cjs]\nsources:\n  - use: test-pulse\n    with: { every: 0 }\npolicies:\n  - when: { level: hot, for: 5d }\n    do: []\ndryRun: maybe\n',
         }),
       }),
     );
@@ -171,15 +170,11 @@ describe(loadConfig, () => {
   });
 
   it('merges imports: lists add up, later scalars and recovery keys win', async () => {
-    const file = corpus.write({
-      name: 'merge',
-      about: '',
-      files: {
-        'app.yaml':
-          '$import: [./fleet.yaml]\nrecovery: { scope: /app }\ndryRun: false\npolicies:\n  - name: own\n    when: { level: critical }\n    do: [{ use: test-gc }]\n',
-        'fleet.yaml':
-          'plugins: [./plugins/test-plugins.cjs]\nsources: [{ use: test-pulse }]\nrecovery: { quiet: 1s }\ndryRun: true\npolicies:\n  - when: { level: low }\n    do: [{ use: test-purge }]\n',
-      },
+    const file = writeCase('merge', {
+      'app.yaml':
+        '$import: [./fleet.yaml]\nrecovery: { scope: /app }\ndryRun: false\npolicies:\n  - name: own\n    when: { level: critical }\n    do: [{ use: test-gc }]\n',
+      'fleet.yaml':
+        'plugins: [./plugins/test-plugins.cjs]\nsources: [{ use: test-pulse }]\nrecovery: { quiet: 1s }\ndryRun: true\npolicies:\n  - when: { level: low }\n    do: [{ use: test-purge }]\n',
     });
     const loaded = await loadConfig({ config: file });
     expect(loaded.files).toEqual([displayPath(file), displayPath(join(dirname(file), 'fleet.yaml'))]);
@@ -193,13 +188,9 @@ describe(loadConfig, () => {
   });
 
   it('loads a plugin module named twice only once', async () => {
-    const file = corpus.write({
-      name: 'twice',
-      about: '',
-      files: {
-        '.memshedrc.yaml':
-          'plugins: [./plugins/test-plugins.cjs, ./plugins/test-plugins.cjs]\nsources: [{ use: test-pulse }]\npolicies:\n  - when: { level: low }\n    do: [{ use: ./plugins/single-action.cjs }, { use: ./plugins/single-action.cjs }]\n',
-      },
+    const file = writeCase('twice', {
+      '.memshedrc.yaml':
+        'plugins: [./plugins/test-plugins.cjs, ./plugins/test-plugins.cjs]\nsources: [{ use: test-pulse }]\npolicies:\n  - when: { level: low }\n    do: [{ use: ./plugins/single-action.cjs }, { use: ./plugins/single-action.cjs }]\n',
     });
     const loaded = await loadConfig({ config: file });
     expect(loaded.plugins.filter((p) => p.id === 'test-pulse')).toHaveLength(1);
@@ -207,13 +198,9 @@ describe(loadConfig, () => {
   });
 
   it('loads an ES-module plugin', async () => {
-    const file = corpus.write({
-      name: 'esm-plugin',
-      about: '',
-      files: {
-        '.memshedrc.yaml':
-          'plugins: [./plugins/test-plugins.cjs, ./plugins/esm-plugin.mjs]\nsources: [{ use: test-pulse }]\npolicies:\n  - when: { level: low }\n    do: [{ use: test-esm }]\n',
-      },
+    const file = writeCase('esm-plugin', {
+      '.memshedrc.yaml':
+        'plugins: [./plugins/test-plugins.cjs, ./plugins/esm-plugin.mjs]\nsources: [{ use: test-pulse }]\npolicies:\n  - when: { level: low }\n    do: [{ use: test-esm }]\n',
     });
     const loaded = await loadConfig({ config: file });
     expect(loaded.policies[0].do[0].use).toBe('test-esm');
@@ -221,10 +208,8 @@ describe(loadConfig, () => {
   });
 
   it('refuses a third-party id that a built-in has', async () => {
-    const file = corpus.write({
-      name: 'clash',
-      about: '',
-      files: { '.memshedrc.yaml': 'plugins: [./plugins/test-plugins.cjs]\nsources: [{ use: test-pulse }]\n' },
+    const file = writeCase('clash', {
+      '.memshedrc.yaml': 'plugins: [./plugins/test-plugins.cjs]\nsources: [{ use: test-pulse }]\n',
     });
     const error = await problemsOf(
       loadConfig({

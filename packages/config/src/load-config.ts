@@ -15,16 +15,6 @@ import type {
 } from './load-config-types';
 import { builtinModules } from './plugin-modules';
 
-export type {
-  ConfigLocation,
-  ConfigPlugin,
-  LoadConfigOptions,
-  LoadedConfig,
-  ResolvedAction,
-  ResolvedPolicy,
-  ResolvedSource,
-} from './load-config-types';
-
 // Loading a config, in three steps: read the files and check their shape (load-config-files.ts),
 // resolve and check the plugins they name (load-config-plugins.ts), then merge the files into one
 // config (here).

@@ -1,4 +1,4 @@
-import { definePlugin } from './define-plugin';
+import { definePlugin, type PluginServices } from './define-plugin';
 import { MemshedError } from './errors';
 import { injectable } from './inversify';
 import { createMemshed, loadPlugins, MemshedFacet } from './memshed';
@@ -16,6 +16,20 @@ const everySchema: OptionsSchema<{ every: number }> = {
     },
   },
 };
+
+/** An action plugin without options whose factory hands `onCreate` its services; its action does nothing. */
+function idleAction(id: string, description: string, onCreate: (services: PluginServices) => void) {
+  return definePlugin({
+    kind: 'action',
+    id,
+    description,
+    optionsSchema: noOptions,
+    create: (_options, services) => {
+      onCreate(services);
+      return { id, run: async () => ({}) };
+    },
+  });
+}
 
 @injectable()
 class Tally {
@@ -87,15 +101,8 @@ describe(definePlugin, () => {
 
   it('finds an optional service, undefined when the application bound none', () => {
     const seen: unknown[] = [];
-    const module = definePlugin({
-      kind: 'action',
-      id: 'peek',
-      description: 'peeks',
-      optionsSchema: noOptions,
-      create: (_options, services) => {
-        seen.push(services.find(Tally));
-        return { id: 'peek', run: async () => ({}) };
-      },
+    const module = idleAction('peek', 'peeks', (services) => {
+      seen.push(services.find(Tally));
     });
     loadPlugins([module]).actions[0].create({});
     expect(seen).toEqual([undefined]);
@@ -103,19 +110,12 @@ describe(definePlugin, () => {
 
   it('runs the releases registered with onStop when memshed stops, even after one throws', async () => {
     const released: string[] = [];
-    const module = definePlugin({
-      kind: 'action',
-      id: 'watching',
-      description: 'keeps a watch between runs',
-      optionsSchema: noOptions,
-      create: (_options, services) => {
-        services.onStop(() => {
-          released.push('first');
-          throw new Error('clean-up bug');
-        });
-        services.onStop(() => void released.push('second'));
-        return { id: 'watching', run: async () => ({}) };
-      },
+    const module = idleAction('watching', 'keeps a watch between runs', (services) => {
+      services.onStop(() => {
+        released.push('first');
+        throw new Error('clean-up bug');
+      });
+      services.onStop(() => void released.push('second'));
     });
     const memshed = await createMemshed({ modules: [module] });
     memshed.container.getAll<SheddingActionFactory>(SheddingActionFactory)[0].create({});

@@ -2,7 +2,7 @@ import { Subscription, type Observable } from 'rxjs';
 import { createEngine, normalizePath, type PressureEngine, type PressureEvent } from './engine';
 import { MemshedError } from './errors';
 import type { PressureLevel, PressureMode } from './levels';
-import { createTestScheduler, ManualScheduler } from './testing';
+import { collectEvents, createTestScheduler, ManualScheduler } from './testing';
 
 /** A > B > C, as in Documentation/admin-guide/cgroup-v1/memory.rst, "Memory Pressure". */
 function tree(engine: PressureEngine) {
@@ -144,11 +144,7 @@ describe('createEngine', () => {
       const engine = createEngine({ scheduler });
       const a = engine.node('/a', 'test');
       const b = engine.node('/b', 'test');
-      const events: PressureEvent[] = [];
-      engine
-        .node('/')
-        .listen('low', 'hierarchy')
-        .subscribe((e) => events.push(e));
+      const events = collectEvents(engine);
       for (let i = 0; i < 10_000; i++) {
         a.account(512, 0);
         b.account(512, 512);
@@ -187,11 +183,7 @@ describe('createEngine', () => {
       const scheduler = new ManualScheduler();
       const engine = createEngine({ scheduler });
       const node = engine.node('/app');
-      const events: PressureEvent[] = [];
-      engine
-        .node('/')
-        .listen('low', 'hierarchy')
-        .subscribe((e) => events.push(e));
+      const events = collectEvents(engine);
       node.account(512, 200, false); // 60%: medium
       expect(node.socketPressure()).toBe(true);
       scheduler.advanceBy(999);
@@ -234,11 +226,7 @@ describe('createEngine', () => {
     it('walks the tree with the given level, coalescing a turn to the highest', () => {
       const scheduler = new ManualScheduler();
       const engine = createEngine({ scheduler });
-      const events: PressureEvent[] = [];
-      engine
-        .node('/')
-        .listen('low', 'hierarchy')
-        .subscribe((e) => events.push(e));
+      const events = collectEvents(engine);
       const node = engine.node('/cg', 'cgroup-v1');
       node.signal('low');
       node.signal('critical');

@@ -1,16 +1,12 @@
-import { createEngine, type PressureEvent } from './engine';
+import { createEngine } from './engine';
 import { LevelGate } from './level-gate';
-import { ManualScheduler } from './testing';
+import { collectEvents, ManualScheduler } from './testing';
 
 describe(LevelGate, () => {
   it('signals on a rise at once, repeats while the level holds, and re-arms below every threshold', () => {
     const scheduler = new ManualScheduler();
     const engine = createEngine({ scheduler });
-    const events: PressureEvent[] = [];
-    engine
-      .node('/')
-      .listen('low', 'hierarchy')
-      .subscribe((e) => events.push(e));
+    const events = collectEvents(engine);
     const gate = new LevelGate(engine.node('/headroom', 'test'), scheduler, 1000);
     const at = (ms: number, level: 'low' | 'medium' | 'critical' | undefined) => {
       scheduler.advanceTo(ms);

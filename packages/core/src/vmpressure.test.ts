@@ -54,34 +54,16 @@ describe('vmpressurePercent', () => {
     );
   });
 
-  it('equals the BigInt transcription of the kernel for every input up to 2^32', () => {
+  it.each([
+    ['for every input up to 2^32', 2 ** 32],
+    ['near the level boundaries of a window', 4096],
+  ])('equals the BigInt transcription of the kernel %s', (_inputs, max) => {
     fc.assert(
-      fc.property(
-        fc.integer({ min: 1, max: 2 ** 32 }),
-        fc.integer({ min: 0, max: 2 ** 32 }),
-        (scanned, reclaimed) => {
-          return (
-            vmpressurePercent(scanned, reclaimed) ===
-            Number(kernelPercent(BigInt(scanned), BigInt(reclaimed)))
-          );
-        },
-      ),
-      { numRuns: 20000 },
-    );
-  });
-
-  it('equals the transcription near the level boundaries of a window', () => {
-    fc.assert(
-      fc.property(
-        fc.integer({ min: 1, max: 4096 }),
-        fc.integer({ min: 0, max: 4096 }),
-        (scanned, reclaimed) => {
-          return (
-            vmpressurePercent(scanned, reclaimed) ===
-            Number(kernelPercent(BigInt(scanned), BigInt(reclaimed)))
-          );
-        },
-      ),
+      fc.property(fc.integer({ min: 1, max }), fc.integer({ min: 0, max }), (scanned, reclaimed) => {
+        return (
+          vmpressurePercent(scanned, reclaimed) === Number(kernelPercent(BigInt(scanned), BigInt(reclaimed)))
+        );
+      }),
       { numRuns: 20000 },
     );
   });

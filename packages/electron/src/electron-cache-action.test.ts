@@ -1,11 +1,5 @@
-import {
-  ActionRunner,
-  MemshedError,
-  loadPlugins,
-  validateOptions,
-  type ActionRunRecord,
-} from '@memshed/core';
-import { ManualScheduler, createActionContext } from '@memshed/core/testing';
+import { ActionRunner, MemshedError, loadPlugins, type ActionRunRecord } from '@memshed/core';
+import { ManualScheduler, createActionContext, validOptions } from '@memshed/core/testing';
 import {
   ElectronCacheAction,
   electronCacheOptionsSchema,
@@ -17,11 +11,7 @@ import { FakeElectron, FakeSession, ipcTurns } from './testing';
 
 const MiB = 1024 * 1024;
 
-function options(input: ElectronCacheOptionsInput = {}) {
-  const result = validateOptions(electronCacheOptionsSchema, input);
-  if (!result.ok) throw new Error(JSON.stringify(result.issues));
-  return result.value;
-}
+const options = (input: ElectronCacheOptionsInput = {}) => validOptions(electronCacheOptionsSchema, input);
 
 describe(ElectronCacheAction, () => {
   let electron: FakeElectron;

@@ -1,12 +1,7 @@
-import {
-  MemshedError,
-  formatBytes,
-  type ActionContext,
-  type ActionResult,
-  type SheddingAction,
-} from '@memshed/core';
+import { MemshedError, formatBytes, type ActionContext, type ActionResult } from '@memshed/core';
 import { z } from '@memshed/options';
-import type { ElectronEnvironment, ElectronSession } from './electron-environment';
+import { ElectronAction } from './electron-action';
+import type { ElectronSession } from './electron-environment';
 import { durationSchema } from './electron-options';
 import { askRenderersForRelief, type RendererReliefReport } from './renderer-relief';
 
@@ -37,13 +32,8 @@ export type ElectronCacheOptionsInput = z.input<typeof electronCacheOptionsSchem
  * drops is rebuilt on demand, so it is safe at any level; the freed bytes are the renderers' own
  * figures (estimated).
  */
-export class ElectronCacheAction implements SheddingAction {
+export class ElectronCacheAction extends ElectronAction<ElectronCacheOptions> {
   readonly id = 'electron-cache';
-
-  constructor(
-    private readonly options: ElectronCacheOptions,
-    private readonly environment: ElectronEnvironment,
-  ) {}
 
   async run(context: ActionContext): Promise<ActionResult> {
     const sessions = this.options.sessions ? this.sessions() : [];

@@ -1,5 +1,5 @@
-import { createMemshed, validateOptions, type PressureEvent, type PressureState } from '@memshed/core';
-import { ManualScheduler } from '@memshed/core/testing';
+import { createMemshed, type PressureEvent, type PressureState } from '@memshed/core';
+import { ManualScheduler, firstIssuePath, validOptions } from '@memshed/core/testing';
 import {
   ElectronSource,
   electronSourceOptionsSchema,
@@ -10,11 +10,7 @@ import { FakeElectron } from './testing';
 const GiB_KB = 1024 * 1024;
 const MiB = 1024 * 1024;
 
-function options(input: ElectronSourceOptionsInput = {}) {
-  const result = validateOptions(electronSourceOptionsSchema, input);
-  if (!result.ok) throw new Error(JSON.stringify(result.issues));
-  return result.value;
-}
+const options = (input: ElectronSourceOptionsInput = {}) => validOptions(electronSourceOptionsSchema, input);
 
 describe(ElectronSource, () => {
   describe('.availability', () => {
@@ -125,8 +121,6 @@ describe('electronSourceOptionsSchema', () => {
     [{ app: { limit: '50%' } }, 'app.limit'],
     [{ extra: true }, ''],
   ])('refuses %j at %p', (input, path) => {
-    const result = validateOptions(electronSourceOptionsSchema, input);
-    expect(result.ok).toBe(false);
-    if (!result.ok) expect(result.issues[0].path).toBe(path);
+    expect(firstIssuePath(electronSourceOptionsSchema, input)).toBe(path);
   });
 });

@@ -1,5 +1,5 @@
-import { ActionRunner, validateOptions, type ActionRunRecord } from '@memshed/core';
-import { ManualScheduler } from '@memshed/core/testing';
+import { ActionRunner, type ActionRunRecord } from '@memshed/core';
+import { ManualScheduler, validOptions } from '@memshed/core/testing';
 import {
   ElectronWindowsAction,
   electronWindowsOptionsSchema,
@@ -11,11 +11,8 @@ import { FakeElectron } from './testing';
 
 const MiB = 1024 * 1024;
 
-function options(input: ElectronWindowsOptionsInput = {}) {
-  const result = validateOptions(electronWindowsOptionsSchema, input);
-  if (!result.ok) throw new Error(JSON.stringify(result.issues));
-  return result.value;
-}
+const options = (input: ElectronWindowsOptionsInput = {}) =>
+  validOptions(electronWindowsOptionsSchema, input);
 
 function outcomes(record: ActionRunRecord) {
   return (record.details?.windows as WindowOutcome[]).map((w) => `${w.title}:${w.done}`);

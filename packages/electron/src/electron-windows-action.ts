@@ -1,6 +1,7 @@
-import { formatBytes, type ActionContext, type ActionResult, type SheddingAction } from '@memshed/core';
+import { formatBytes, type ActionContext, type ActionResult } from '@memshed/core';
 import { z } from '@memshed/options';
-import type { ElectronEnvironment, ElectronWindow } from './electron-environment';
+import { ElectronAction } from './electron-action';
+import type { ElectronWindow } from './electron-environment';
 
 /**
  * Options of the `electron-windows` action (`with:` in config).
@@ -48,13 +49,8 @@ export interface WindowOutcome {
  * unless `keepLast` is false. Closing frees the renderer process (its working set is reported as an
  * estimate); reloading frees its heap and DOM, an amount nobody can know in advance.
  */
-export class ElectronWindowsAction implements SheddingAction {
+export class ElectronWindowsAction extends ElectronAction<ElectronWindowsOptions> {
   readonly id = 'electron-windows';
-
-  constructor(
-    private readonly options: ElectronWindowsOptions,
-    private readonly environment: ElectronEnvironment,
-  ) {}
 
   async run(context: ActionContext): Promise<ActionResult> {
     const all = (this.environment.BrowserWindow?.getAllWindows() ?? []).filter(

@@ -2,26 +2,14 @@ import underPressure from '@fastify/under-pressure';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { fastifyLoadShedding } from './fastify-plugin';
 import { LoadShedder } from './load-shedder';
-import { client, deferred, pressureHarness, type PressureHarness } from './test-support/harness';
+import { deferred, httpTestbed } from './test-support/harness';
 
-const http = client();
-let harness: PressureHarness;
-let fastify: FastifyInstance | undefined;
+const testbed = httpTestbed();
+const { http } = testbed;
 
-beforeEach(async () => {
-  harness = await pressureHarness();
-});
-
-afterEach(async () => {
-  await fastify?.close();
-  fastify = undefined;
-  await harness.stop();
-});
-
-afterAll(() => http.close());
-
+/** Listens with `app` on a free loopback port; closed after the test (closing twice is harmless). */
 async function start(app: FastifyInstance): Promise<string> {
-  fastify = app;
+  testbed.closeAfter(() => app.close());
   return app.listen({ port: 0, host: '127.0.0.1' });
 }
 
@@ -31,7 +19,7 @@ describe('fastifyLoadShedding', () => {
     const release = deferred();
     const app = Fastify();
     await app.register(fastifyLoadShedding, {
-      memshed: harness.memshed,
+      memshed: testbed.harness.memshed,
       retryAfter: 5,
       exposeStatusRoute: '/memshed/status',
     });
@@ -46,7 +34,7 @@ describe('fastifyLoadShedding', () => {
 
     const inFlight = http.fetch(`${url}/slow`);
     await entered.promise;
-    harness.signal('critical');
+    testbed.harness.signal('critical');
 
     const shed = await http.fetch(`${url}/items`);
     expect({ status: shed.status, retry: shed.headers['retry-after'], body: shed.json() }).toEqual({
@@ -71,14 +59,14 @@ describe('fastifyLoadShedding', () => {
     });
     expect(app.loadShedder.state).toBe('critical');
 
-    harness.recover();
+    testbed.harness.recover();
     expect((await http.fetch(`${url}/items`)).status).toBe(200);
   });
 
   it('sheds low-priority routes at medium and honours route and plugin pressure handlers', async () => {
     const app = Fastify();
     await app.register(fastifyLoadShedding, {
-      memshed: harness.memshed,
+      memshed: testbed.harness.memshed,
       // As in @fastify/under-pressure: a returned value is sent as the reply.
       pressureHandler: async () => ({ degraded: true }),
     });
@@ -97,16 +85,16 @@ describe('fastifyLoadShedding', () => {
     app.get('/items', async () => 'items');
     const url = await start(app);
 
-    harness.signal('medium');
+    testbed.harness.signal('medium');
     expect((await http.fetch(`${url}/items`)).text).toBe('items');
     expect((await http.fetch(`${url}/reports`)).json()).toEqual({ degraded: true });
-    harness.signal('critical');
+    testbed.harness.signal('critical');
     const search = await http.fetch(`${url}/search`);
     expect({ status: search.status, body: search.json() }).toEqual({ status: 429, body: { slowDown: true } });
   });
 
   it('works beside @fastify/under-pressure: either one sheds', async () => {
-    const shedder = new LoadShedder(harness.memshed);
+    const shedder = new LoadShedder(testbed.harness.memshed);
     const app = Fastify();
     await app.register(underPressure, { maxEventLoopDelay: 60_000, retryAfter: 9 });
     await app.register(fastifyLoadShedding, { shedder });
@@ -114,18 +102,17 @@ describe('fastifyLoadShedding', () => {
     const url = await start(app);
 
     expect((await http.fetch(`${url}/items`)).status).toBe(200);
-    harness.signal('critical');
+    testbed.harness.signal('critical');
     const shed = await http.fetch(`${url}/items`);
     expect({ status: shed.status, retry: shed.headers['retry-after'] }).toEqual({ status: 503, retry: '10' });
     // A shedder passed in is the caller's: closing the server leaves it following memshed.
     await app.close();
-    fastify = undefined;
     expect(shedder.state).toBe('critical');
   });
 
   it('refuses to register without memshed or a shedder', async () => {
     const app = Fastify();
-    fastify = app;
+    testbed.closeAfter(() => app.close());
     await expect(app.register(fastifyLoadShedding, {}).ready()).rejects.toThrow(/needs the running memshed/);
   });
 });

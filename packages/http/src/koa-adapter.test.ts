@@ -2,37 +2,17 @@ import { createServer } from 'node:http';
 import Koa from 'koa';
 import { koaLoadShedding } from './koa-adapter';
 import { LoadShedder } from './load-shedder';
-import {
-  client,
-  deferred,
-  listen,
-  pressureHarness,
-  type Listening,
-  type PressureHarness,
-} from './test-support/harness';
+import { deferred, httpTestbed } from './test-support/harness';
 
-const http = client();
-let harness: PressureHarness;
-let server: Listening | undefined;
-
-beforeEach(async () => {
-  harness = await pressureHarness();
-});
-
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-  await harness.stop();
-});
-
-afterAll(() => http.close());
+const testbed = httpTestbed();
+const { http } = testbed;
 
 describe(koaLoadShedding, () => {
   it('answers 503 + Retry-After under critical, keeps the health route, completes the request in flight, recovers after normal', async () => {
     const entered = deferred();
     const release = deferred();
     const app = new Koa();
-    const shedding = koaLoadShedding(harness.memshed, {
+    const shedding = koaLoadShedding(testbed.harness.memshed, {
       routes: [{ path: '/healthz', priority: 'essential' }],
       exposeStatusRoute: '/memshed/status',
       retryAfter: 3,
@@ -45,11 +25,11 @@ describe(koaLoadShedding, () => {
       }
       ctx.body = { path: ctx.path };
     });
-    server = await listen(createServer(app.callback()));
+    const server = await testbed.listen(createServer(app.callback()));
 
     const inFlight = http.fetch(`${server.url}/slow`);
     await entered.promise;
-    harness.signal('critical');
+    testbed.harness.signal('critical');
 
     const shed = await http.fetch(`${server.url}/items`);
     expect({ status: shed.status, retry: shed.headers['retry-after'], body: shed.json() }).toEqual({
@@ -72,12 +52,12 @@ describe(koaLoadShedding, () => {
       counters: { accepted: 2, shed: 1, inFlight: 0 },
     });
 
-    harness.recover();
+    testbed.harness.recover();
     expect((await http.fetch(`${server.url}/items`)).status).toBe(200);
   });
 
   it('shares one shedder with route-level priorities and a pressure handler that answers or lets through', async () => {
-    const shedder = new LoadShedder(harness.memshed);
+    const shedder = new LoadShedder(testbed.harness.memshed);
     const app = new Koa();
     app.use(
       koaLoadShedding(shedder, {
@@ -94,12 +74,12 @@ describe(koaLoadShedding, () => {
     app.use(async (ctx) => {
       ctx.body = 'served';
     });
-    server = await listen(createServer(app.callback()));
+    const server = await testbed.listen(createServer(app.callback()));
 
-    harness.signal('medium');
+    testbed.harness.signal('medium');
     expect((await http.fetch(`${server.url}/items`)).text).toBe('served');
     expect((await http.fetch(`${server.url}/reports/1`)).status).toBe(503);
-    harness.signal('critical');
+    testbed.harness.signal('critical');
     const teapot = await http.fetch(`${server.url}/teapot`);
     expect({ status: teapot.status, text: teapot.text }).toEqual({ status: 418, text: 'busy brewing' });
     expect((await http.fetch(`${server.url}/other`)).text).toBe('served');

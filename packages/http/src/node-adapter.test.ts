@@ -2,30 +2,10 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import express from 'express';
 import { LoadShedder } from './load-shedder';
 import { loadShedding, withLoadShedding } from './node-adapter';
-import {
-  client,
-  deferred,
-  listen,
-  pressureHarness,
-  type Listening,
-  type PressureHarness,
-} from './test-support/harness';
+import { deferred, httpTestbed } from './test-support/harness';
 
-const http = client();
-let harness: PressureHarness;
-let server: Listening | undefined;
-
-beforeEach(async () => {
-  harness = await pressureHarness();
-});
-
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-  await harness.stop();
-});
-
-afterAll(() => http.close());
+const testbed = httpTestbed();
+const { http } = testbed;
 
 /** An Express 5 API: a health check, a slow route the test holds open, reports and a status route. */
 function expressApp(shedder: LoadShedder, slow: { entered: () => void; release: Promise<void> }) {
@@ -51,14 +31,14 @@ function expressApp(shedder: LoadShedder, slow: { entered: () => void; release: 
 describe(loadShedding, () => {
   describe('with Express 5', () => {
     it('answers 503 + Retry-After under critical, keeps the health route, completes the request in flight, recovers after normal', async () => {
-      const shedder = new LoadShedder(harness.memshed, {
+      const shedder = new LoadShedder(testbed.harness.memshed, {
         routes: [{ path: '/healthz', priority: 'essential' }],
         retryAfter: 7,
         exposeStatusRoute: '/memshed/status',
       });
       const entered = deferred();
       const release = deferred();
-      server = await listen(
+      const server = await testbed.listen(
         createServer(expressApp(shedder, { entered: () => entered.resolve(), release: release.promise })),
       );
 
@@ -67,7 +47,7 @@ describe(loadShedding, () => {
       // A request is in flight when pressure turns critical...
       const inFlight = http.fetch(`${server.url}/api/slow`);
       await entered.promise;
-      harness.signal('critical');
+      testbed.harness.signal('critical');
 
       // ...new requests are shed,
       const shed = await http.fetch(`${server.url}/api/items`);
@@ -96,23 +76,23 @@ describe(loadShedding, () => {
       expect(status.status).toBe(200);
       expect(status.json()).toMatchObject({
         level: 'critical',
-        since: harness.scheduler.now(),
+        since: testbed.harness.scheduler.now(),
         events: [{ level: 'critical', scope: '/', source: 'fake', count: 1 }],
         counters: { accepted: 3, shed: 1, inFlight: 0, shedByPriority: { normal: 1 } },
       });
 
       // Virtual time passes without events: critical -> medium -> low -> normal.
-      harness.recover();
-      expect(harness.memshed.monitor.state).toBe('normal');
+      testbed.harness.recover();
+      expect(testbed.harness.memshed.monitor.state).toBe('normal');
       expect((await http.fetch(`${server.url}/api/items`)).status).toBe(200);
     });
 
     it('sheds a route guarded as low priority at medium while normal routes are served', async () => {
-      const shedder = new LoadShedder(harness.memshed);
-      server = await listen(
+      const shedder = new LoadShedder(testbed.harness.memshed);
+      const server = await testbed.listen(
         createServer(expressApp(shedder, { entered: () => {}, release: Promise.resolve() })),
       );
-      harness.signal('medium');
+      testbed.harness.signal('medium');
       expect((await http.fetch(`${server.url}/api/items`)).status).toBe(200);
       const report = await http.fetch(`${server.url}/api/reports`);
       expect(report.status).toBe(503);
@@ -123,7 +103,7 @@ describe(loadShedding, () => {
     it('hands shed requests to the pressure handler, which answers or lets them through', async () => {
       const app = express();
       app.use(
-        loadShedding(harness.memshed, {
+        loadShedding(testbed.harness.memshed, {
           pressureHandler: (req, res) => {
             if (req.url === '/cached') {
               res.writeHead(200, { 'X-From': 'stale-cache' });
@@ -136,8 +116,8 @@ describe(loadShedding, () => {
       app.get('/{*path}', (_req, res) => {
         res.send('fresh');
       });
-      server = await listen(createServer(app));
-      harness.signal('critical');
+      const server = await testbed.listen(createServer(app));
+      testbed.harness.signal('critical');
 
       const cached = await http.fetch(`${server.url}/cached`);
       expect({ status: cached.status, text: cached.text, from: cached.headers['x-from'] }).toEqual({
@@ -152,7 +132,7 @@ describe(loadShedding, () => {
     it('passes a classify() failure to the Express error handler', async () => {
       const app = express();
       app.use(
-        loadShedding(harness.memshed, {
+        loadShedding(testbed.harness.memshed, {
           classify: () => {
             throw new Error('no user');
           },
@@ -162,7 +142,7 @@ describe(loadShedding, () => {
         res.statusCode = 500;
         res.end(error.message);
       });
-      server = await listen(createServer(app));
+      const server = await testbed.listen(createServer(app));
       const failed = await http.fetch(`${server.url}/`);
       expect(failed.status).toBe(500);
       expect(failed.text).toMatch(/classify\(\) option threw: no user/);
@@ -171,16 +151,18 @@ describe(loadShedding, () => {
 
   describe('with node:http', () => {
     it('returns whether it answered, so a plain listener can return early', async () => {
-      const shed = loadShedding(harness.memshed, { routes: [{ path: '/healthz', priority: 'essential' }] });
+      const shed = loadShedding(testbed.harness.memshed, {
+        routes: [{ path: '/healthz', priority: 'essential' }],
+      });
       const served: string[] = [];
-      server = await listen(
+      const server = await testbed.listen(
         createServer((req, res) => {
           if (shed(req, res)) return;
           served.push(req.url ?? '');
           res.end('ok');
         }),
       );
-      harness.signal('critical');
+      testbed.harness.signal('critical');
       const results = await Promise.all([http.fetch(`${server.url}/a`), http.fetch(`${server.url}/healthz`)]);
       expect(results.map((r) => r.status)).toEqual([503, 200]);
       expect(served).toEqual(['/healthz']);
@@ -193,16 +175,16 @@ describe(withLoadShedding, () => {
   it('wraps a request listener: shed requests never reach it, HEAD gets the headers', async () => {
     const seen: string[] = [];
     const listener = withLoadShedding(
-      harness.memshed,
+      testbed.harness.memshed,
       (req, res) => {
         seen.push(`${req.method} ${req.url}`);
         res.end('ok');
       },
       { exposeStatusRoute: true, levels: { normal: 'medium' } },
     );
-    server = await listen(createServer(listener));
+    const server = await testbed.listen(createServer(listener));
     expect((await http.fetch(`${server.url}/one`)).status).toBe(200);
-    harness.signal('medium');
+    testbed.harness.signal('medium');
     const shed = await http.fetch(`${server.url}/two`, { method: 'HEAD' });
     expect({ status: shed.status, text: shed.text, retry: shed.headers['retry-after'] }).toEqual({
       status: 503,
@@ -212,7 +194,7 @@ describe(withLoadShedding, () => {
     const status = await http.fetch(`${server.url}/status`);
     expect(status.json()).toMatchObject({ level: 'medium', counters: { accepted: 1, shed: 1 } });
     expect(seen).toEqual(['GET /one']);
-    harness.recover();
+    testbed.harness.recover();
     expect((await http.fetch(`${server.url}/three`, { method: 'POST', body: 'x' })).status).toBe(200);
   });
 });

@@ -106,15 +106,7 @@ class Watcher : public Napi::ObjectWrap<Watcher> {
 
   // Stops polling and closes the fd now; idempotent. Safe inside the callback.
   void Close() {
-    if (poll_ == nullptr) return;
-    uv_poll_t* poll = poll_;
-    poll_ = nullptr;
-    poll->data = nullptr;
-    // uv_close stops the poll and drops the fd from epoll (and from the current batch of
-    // events) at once, so the fd can be closed here rather than in the close callback.
-    uv_close(reinterpret_cast<uv_handle_t*>(poll), &Watcher::OnClosed);
-    ::close(fd_);
-    fd_ = -1;
+    if (!StopPolling()) return;
     // The async context stays until the wrapper is collected: Close() may run inside the
     // callback, while MakeCallback still uses it.
     callback_.Reset();
@@ -125,17 +117,26 @@ class Watcher : public Napi::ObjectWrap<Watcher> {
 
   // Environment teardown (process exit, worker termination): release fds without calling JS.
   void CloseForTeardown() {
-    if (poll_ == nullptr) return;
-    uv_poll_t* poll = poll_;
-    poll_ = nullptr;
-    poll->data = nullptr;
-    uv_close(reinterpret_cast<uv_handle_t*>(poll), &Watcher::OnClosed);
-    ::close(fd_);
-    fd_ = -1;
+    if (!StopPolling()) return;
     data_ = nullptr;
   }
 
  private:
+  // Stops the poll and closes the fd; false when they already were. The one place both close paths
+  // (Close and CloseForTeardown) release the poll handle and the fd.
+  bool StopPolling() {
+    if (poll_ == nullptr) return false;
+    uv_poll_t* poll = poll_;
+    poll_ = nullptr;
+    poll->data = nullptr;
+    // uv_close stops the poll and drops the fd from epoll (and from the current batch of
+    // events) at once, so the fd can be closed here rather than in the close callback.
+    uv_close(reinterpret_cast<uv_handle_t*>(poll), &Watcher::OnClosed);
+    ::close(fd_);
+    fd_ = -1;
+    return true;
+  }
+
   static void OnClosed(uv_handle_t* handle) { delete reinterpret_cast<uv_poll_t*>(handle); }
 
   static void OnPoll(uv_poll_t* handle, int status, int events) {

@@ -109,28 +109,29 @@ export function mountMetrics(memshed: MetricsSource, options: MountMetricsOption
     return full;
   };
 
-  const level = new Gauge({
-    name: named('pressure_level'),
-    help: 'The memshed pressure state: 0 normal, 1 low, 2 medium, 3 critical',
+  // Every metric is named with the prefix and registered on the same registries.
+  const config = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) => ({
+    name: named(name),
+    help,
+    labelNames,
     registers,
   });
-  const state = new Gauge({
-    name: named('pressure_state'),
-    help: 'Whether the memshed pressure state is this one (1) or not (0)',
-    labelNames: ['state'],
-    registers,
-  });
-  const events = new Counter({
-    name: named('pressure_events_total'),
-    help: 'Memory pressure events, by level and source',
-    labelNames: ['level', 'source'],
-    registers,
-  });
+
+  const level = new Gauge(
+    config('pressure_level', 'The memshed pressure state: 0 normal, 1 low, 2 medium, 3 critical'),
+  );
+  const state = new Gauge(
+    config('pressure_state', 'Whether the memshed pressure state is this one (1) or not (0)', ['state']),
+  );
+  const events = new Counter(
+    config('pressure_events_total', 'Memory pressure events, by level and source', ['level', 'source']),
+  );
   new Gauge({
-    name: named('source_available'),
-    help: 'Whether a pressure source is running (1) or not: unavailable, failed or stopped (0)',
-    labelNames: ['source'],
-    registers,
+    ...config(
+      'source_available',
+      'Whether a pressure source is running (1) or not: unavailable, failed or stopped (0)',
+      ['source'],
+    ),
     collect() {
       // Read at scrape time: a source that fails or stops later shows it.
       this.reset();
@@ -139,31 +140,30 @@ export function mountMetrics(memshed: MetricsSource, options: MountMetricsOption
       }
     },
   });
-  const runs = new Counter({
-    name: named('action_runs_total'),
-    help: 'Shedding action runs, by action, status (ok, failed, timeout, cancelled, skipped) and dry run',
-    labelNames: ['action', 'status', 'dry_run'],
-    registers,
-  });
+  const runs = new Counter(
+    config(
+      'action_runs_total',
+      'Shedding action runs, by action, status (ok, failed, timeout, cancelled, skipped) and dry run',
+      ['action', 'status', 'dry_run'],
+    ),
+  );
   const durations = new Histogram({
-    name: named('action_duration_seconds'),
-    help: 'How long shedding action runs took, skipped runs excluded',
-    labelNames: ['action', 'status'],
+    ...config('action_duration_seconds', 'How long shedding action runs took, skipped runs excluded', [
+      'action',
+      'status',
+    ]),
     buckets: [...(options.durationBuckets ?? DEFAULT_DURATION_BUCKETS)],
-    registers,
   });
-  const freed = new Counter({
-    name: named('action_freed_bytes_total'),
-    help: 'Bytes shedding actions reported freed (measured or estimated), dry runs excluded',
-    labelNames: ['action'],
-    registers,
-  });
-  const errors = new Counter({
-    name: named('errors_total'),
-    help: 'Failures of memshed sources and actions, by kind',
-    labelNames: ['kind'],
-    registers,
-  });
+  const freed = new Counter(
+    config(
+      'action_freed_bytes_total',
+      'Bytes shedding actions reported freed (measured or estimated), dry runs excluded',
+      ['action'],
+    ),
+  );
+  const errors = new Counter(
+    config('errors_total', 'Failures of memshed sources and actions, by kind', ['kind']),
+  );
 
   // Every state has a series from the start, so that rate() and absent() behave.
   for (const each of PRESSURE_STATES) state.set({ state: each }, 0);

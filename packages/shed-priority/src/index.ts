@@ -5,3 +5,10 @@
  */
 export { SHED_PRIORITIES, isShedPriority, shedPriorityRank } from './shed-priority';
 export type { ShedPriority } from './shed-priority';
+export { PriorityRegistry, registryOf } from './priority-registry';
+export type {
+  PriorityItem,
+  PriorityRegistration,
+  PriorityRegistryWording,
+  RegistryLookup,
+} from './priority-registry';

@@ -3,17 +3,14 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { createMemshed, validateOptions, type PressureEvent } from '@memshed/core';
-import { ManualScheduler } from '@memshed/core/testing';
+import { createMemshed, type PressureEvent } from '@memshed/core';
+import { startWithSource, validOptions } from '@memshed/core/testing';
 import { PsiSource } from './psi-source';
 import { psiSourceOptionsSchema, type PsiSourceOptions } from './psi-source-options';
 import { resolvePsiTarget } from './psi-target';
 
-function options(input: Record<string, unknown>): PsiSourceOptions {
-  const result = validateOptions(psiSourceOptionsSchema, input);
-  if (!result.ok) throw new Error(JSON.stringify(result.issues));
-  return result.value;
-}
+const options = (input: Record<string, unknown>): PsiSourceOptions =>
+  validOptions(psiSourceOptionsSchema, input);
 
 function psiText(someAvg10: number, fullAvg10: number, total = 0): string {
   return `some avg10=${someAvg10.toFixed(2)} avg60=0.00 avg300=0.00 total=${total}\nfull avg10=${fullAvg10.toFixed(2)} avg60=0.00 avg300=0.00 total=${total}\n`;
@@ -114,11 +111,8 @@ describe(PsiSource, () => {
 
   describe('polling avg10', () => {
     it('signals the highest level whose stall share avg10 reaches, once per interval', async () => {
-      const scheduler = new ManualScheduler();
       const source = new PsiSource(options({ root, mode: 'poll', pollInterval: 1000 }), {});
-      const memshed = await createMemshed({ sources: [source], scheduler });
-      const events: PressureEvent[] = [];
-      memshed.events$.subscribe((e) => events.push(e));
+      const { scheduler, memshed, events } = await startWithSource(source);
       expect(source.mode).toBe('poll');
       const file = path.join(root, 'proc/pressure/memory');
       scheduler.advanceBy(1000); // idle: nothing
@@ -140,11 +134,8 @@ describe(PsiSource, () => {
     });
 
     it("applies GLib's confirmation: nothing while more than the fraction is available", async () => {
-      const scheduler = new ManualScheduler();
       const source = new PsiSource(options({ root, mode: 'poll', ignoreAboveAvailable: 0.5 }), {});
-      const memshed = await createMemshed({ sources: [source], scheduler });
-      const events: PressureEvent[] = [];
-      memshed.events$.subscribe((e) => events.push(e));
+      const { scheduler, memshed, events } = await startWithSource(source);
       writeFileSync(path.join(root, 'proc/pressure/memory'), psiText(30, 8));
       scheduler.advanceBy(1000); // 90% available: ignored
       writeFileSync(path.join(root, 'proc/meminfo'), 'MemTotal:       1000 kB\nMemAvailable:    100 kB\n');

@@ -9,41 +9,33 @@ const FIXTURES = path.join(
 );
 const noProcess = { constrainedMemory: () => undefined, rss: () => 0 };
 
+/** The group of this process ('self') in the fixture tree `fixture`, as locateContainer finds it. */
+function locateSelfIn(fixture: string) {
+  return locateContainer({ cgroup: 'self', root: path.join(FIXTURES, fixture), process: noProcess });
+}
+
 describe('locateContainer', () => {
   it("finds this machine's layout (v1 memory, cgroup2 without memory controller) as cgroup v1", () => {
-    const reader = locateContainer({
-      cgroup: 'self',
-      root: path.join(FIXTURES, 'cgroup-v1'),
-      process: noProcess,
-    });
+    const reader = locateSelfIn('cgroup-v1');
     expect(reader).toBeInstanceOf(CgroupV1Memory);
     expect(reader?.name).toBe('/process_api/test');
     expect(reader?.directory).toBe(path.join(FIXTURES, 'cgroup-v1/sys/fs/cgroup/memory/process_api/test'));
   });
 
   it('finds a v1 container whose mount is a bind of its own group (docker without cgroupns)', () => {
-    const root = path.join(FIXTURES, 'cgroup-v1-docker');
-    const reader = locateContainer({ cgroup: 'self', root, process: noProcess });
+    const reader = locateSelfIn('cgroup-v1-docker');
     expect(reader).toBeInstanceOf(CgroupV1Memory);
-    expect(reader?.directory).toBe(path.join(root, 'sys/fs/cgroup/memory'));
+    expect(reader?.directory).toBe(path.join(FIXTURES, 'cgroup-v1-docker', 'sys/fs/cgroup/memory'));
   });
 
   it('finds a v2 group by its path in /proc/self/cgroup', () => {
-    const reader = locateContainer({
-      cgroup: 'self',
-      root: path.join(FIXTURES, 'cgroup-v2'),
-      process: noProcess,
-    });
+    const reader = locateSelfIn('cgroup-v2');
     expect(reader).toBeInstanceOf(CgroupV2Memory);
     expect(reader?.name).toBe('/system.slice/app.service');
   });
 
   it('finds a v2 container in its own cgroup namespace (0::/ at the mount root)', () => {
-    const reader = locateContainer({
-      cgroup: 'self',
-      root: path.join(FIXTURES, 'cgroup-v2-namespaced'),
-      process: noProcess,
-    });
+    const reader = locateSelfIn('cgroup-v2-namespaced');
     expect(reader).toBeInstanceOf(CgroupV2Memory);
   });
 

@@ -46,40 +46,73 @@ export interface AppHost {
   /** Queues `pages` of new memory for `owner` (charged, with reclaim if need be, in the next slice). */
   allocate(workload: SimulatedWorkload, owner: AnonOwner, pages: number): void;
   /** Records a shedding action. */
-  recordAction(
-    workload: SimulatedWorkload,
-    action: string,
-    target: string,
-    freedBytes: number,
-    by: string | undefined,
-  ): void;
+  recordAction(record: AppAction): void;
 }
 
-/** A cache of the simulated application: it fills up to its maximum; purging frees part of it. */
-export class SimulatedCache {
+/** A shedding action done to the simulated application, as its hooks report it to the machine. */
+export interface AppAction {
+  /** The workload acted on. */
+  readonly workload: SimulatedWorkload;
+  /** What was done: `cache-purge`, `service-shutdown`, `service-start`. */
+  readonly action: string;
+  /** The cache or service it was done to. */
+  readonly target: string;
+  /** Bytes freed from memory and swap. */
+  readonly freedBytes: number;
+  /** The policy that did it, when known. */
+  readonly by?: string;
+}
+
+/**
+ * What a cache and a service of the simulated application share: the workload they belong to, their
+ * definition, and anonymous memory that the machine frees when memshed sheds them.
+ */
+export abstract class SimulatedHook<
+  Spec extends { readonly name: string; readonly priority: ShedPriority; readonly hot: number },
+> {
   /** Its anonymous memory. */
   readonly owner: AnonOwner;
-  /** Fractional page carried between ticks of filling. */
+  /** Fractional page carried between ticks of growth. */
   carry = 0;
 
-  constructor(
-    private readonly host: AppHost,
+  protected constructor(
+    protected readonly host: AppHost,
     /** The workload it belongs to. */
     readonly workload: SimulatedWorkload,
     /** Its definition. */
-    readonly spec: ScenarioCache,
+    readonly spec: Spec,
+    kind: 'cache' | 'service',
   ) {
-    this.owner = new AnonOwner(`cache:${spec.name}`, spec.hot);
+    this.owner = new AnonOwner(`${kind}:${spec.name}`, spec.hot);
   }
 
-  /** The cache's name. */
+  /** Its name. */
   get name(): string {
     return this.spec.name;
   }
 
-  /** Its shedding priority: `background` is purged first, `high` last. */
+  /** Its shedding priority: `background` is shed first, `high` last. */
   get priority(): ShedPriority {
     return this.spec.priority;
+  }
+
+  /** Bytes it holds. */
+  get bytes(): number {
+    return this.owner.pages * PAGE_SIZE;
+  }
+
+  /** Frees `pages` of its memory and records `action`, attributed to `by`; returns the bytes freed. */
+  protected shed(action: string, pages: number, by: string | undefined): number {
+    const freedBytes = this.host.free(this.workload, this.owner, pages);
+    this.host.recordAction({ workload: this.workload, action, target: this.name, freedBytes, by });
+    return freedBytes;
+  }
+}
+
+/** A cache of the simulated application: it fills up to its maximum; purging frees part of it. */
+export class SimulatedCache extends SimulatedHook<ScenarioCache> {
+  constructor(host: AppHost, workload: SimulatedWorkload, spec: ScenarioCache) {
+    super(host, workload, spec, 'cache');
   }
 
   /** Whether it is never purged. */
@@ -92,50 +125,22 @@ export class SimulatedCache {
     return this.spec.tags;
   }
 
-  /** Bytes it holds. */
-  get bytes(): number {
-    return this.owner.pages * PAGE_SIZE;
-  }
-
   /**
    * Drops `fraction` of the entries (1 = everything): the hook a cache-purge action calls. The
    * pages leave the group at once (the model has no garbage collector to wait for). Returns the
    * bytes freed; records the action, attributed to `by` (a policy name) when given.
    */
   purge(fraction = 1, by?: string): number {
-    const pages = Math.round(this.owner.pages * Math.min(1, Math.max(0, fraction)));
-    const freed = this.host.free(this.workload, this.owner, pages);
-    this.host.recordAction(this.workload, 'cache-purge', this.name, freed, by);
-    return freed;
+    return this.shed('cache-purge', Math.round(this.owner.pages * Math.min(1, Math.max(0, fraction))), by);
   }
 }
 
 /** A service of the simulated application: it holds memory and may grow while running; stopping frees it all. */
-export class SimulatedService {
-  /** Its anonymous memory. */
-  readonly owner: AnonOwner;
-  /** Fractional page carried between ticks of growth. */
-  carry = 0;
+export class SimulatedService extends SimulatedHook<ScenarioService> {
   private isRunning = true;
 
-  constructor(
-    private readonly host: AppHost,
-    /** The workload it belongs to. */
-    readonly workload: SimulatedWorkload,
-    /** Its definition. */
-    readonly spec: ScenarioService,
-  ) {
-    this.owner = new AnonOwner(`service:${spec.name}`, spec.hot);
-  }
-
-  /** The service's name. */
-  get name(): string {
-    return this.spec.name;
-  }
-
-  /** Its shedding priority: `background` services are stopped first; `high` ones never. */
-  get priority(): ShedPriority {
-    return this.spec.priority;
+  constructor(host: AppHost, workload: SimulatedWorkload, spec: ScenarioService) {
+    super(host, workload, spec, 'service');
   }
 
   /** Whether it is never stopped. */
@@ -148,11 +153,6 @@ export class SimulatedService {
     return this.isRunning && this.workload.alive;
   }
 
-  /** Bytes it holds. */
-  get bytes(): number {
-    return this.owner.pages * PAGE_SIZE;
-  }
-
   /**
    * Stops the service and frees its memory: the hook a service-shutdown action calls. Returns the
    * bytes freed (0 when it was not running); records the action.
@@ -160,9 +160,7 @@ export class SimulatedService {
   stop(by?: string): number {
     if (!this.running) return 0;
     this.isRunning = false;
-    const freed = this.host.free(this.workload, this.owner, this.owner.pages);
-    this.host.recordAction(this.workload, 'service-shutdown', this.name, freed, by);
-    return freed;
+    return this.shed('service-shutdown', this.owner.pages, by);
   }
 
   /**
@@ -174,7 +172,13 @@ export class SimulatedService {
     this.isRunning = true;
     this.carry = 0;
     this.host.allocate(this.workload, this.owner, Math.ceil(this.spec.size / PAGE_SIZE));
-    this.host.recordAction(this.workload, 'service-start', this.name, 0, by);
+    this.host.recordAction({
+      workload: this.workload,
+      action: 'service-start',
+      target: this.name,
+      freedBytes: 0,
+      by,
+    });
     return true;
   }
 

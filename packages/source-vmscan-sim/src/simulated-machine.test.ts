@@ -9,6 +9,15 @@ function machineOf(input: Record<string, unknown>, seed = 1): SimulatedMachine {
   return new SimulatedMachine(validateScenario(input, 'test'), { seed });
 }
 
+/** A scenario of one workload, `web`, in one group, `app`, limited to `limit`. */
+function webInApp(limit: string, web: Record<string, unknown>, machine?: Record<string, unknown>) {
+  return {
+    ...(machine === undefined ? {} : { machine }),
+    groups: { app: { limit } },
+    workloads: [{ name: 'web', group: 'app', ...web }],
+  };
+}
+
 /** Runs the machine in 100 ms steps up to `until` ms, checking invariants after every step. */
 function run(machine: SimulatedMachine, until: number, check = true): void {
   machine.start();
@@ -65,29 +74,26 @@ describe(SimulatedMachine, () => {
     });
 
     it('keeps every count consistent with swap in play', () => {
-      const machine = machineOf({
-        machine: { memory: '1GiB', swap: '32MiB' },
-        groups: { app: { limit: '48MiB' } },
-        workloads: [
+      const machine = machineOf(
+        webInApp(
+          '48MiB',
           {
-            name: 'web',
-            group: 'app',
             heap: '16MiB',
             leak: '2MiB/s',
             files: { workingSet: '8MiB', size: '24MiB', reads: '8MiB/s' },
             caches: [{ name: 'c', max: '8MiB', fill: '1MiB/s', hot: 0.3 }],
           },
-        ],
-      });
+          { memory: '1GiB', swap: '32MiB' },
+        ),
+      );
       run(machine, 15_000);
       expect(machine.swap.used).toBeGreaterThan(0);
     });
 
     it('OOM-kills the workload when reclaim fails, and restarts it after its delay', () => {
-      const machine = machineOf({
-        groups: { app: { limit: '32MiB' } },
-        workloads: [{ name: 'web', group: 'app', heap: '8MiB', rate: '8MiB/s', jitter: 0, restart: '1s' }],
-      });
+      const machine = machineOf(
+        webInApp('32MiB', { heap: '8MiB', rate: '8MiB/s', jitter: 0, restart: '1s' }),
+      );
       const activity: MachineActivity[] = [];
       machine.activity$.subscribe((a) => activity.push(a));
       run(machine, 3500);
@@ -107,32 +113,24 @@ describe(SimulatedMachine, () => {
     });
 
     it('does not restart a workload whose restart is never', () => {
-      const machine = machineOf({
-        groups: { app: { limit: '16MiB' } },
-        workloads: [{ name: 'web', group: 'app', heap: '8MiB', rate: '8MiB/s', restart: 'never' }],
-      });
+      const machine = machineOf(webInApp('16MiB', { heap: '8MiB', rate: '8MiB/s', restart: 'never' }));
       run(machine, 10_000);
       expect(machine.workload('web')!.alive).toBe(false);
       expect(machine.workload('web')!.restartAt).toBe(Infinity);
     });
 
     it('allocates a spike at its phase start and frees it at the end; settings carry over', () => {
-      const machine = machineOf({
-        groups: { app: { limit: '256MiB' } },
-        workloads: [
-          {
-            name: 'web',
-            group: 'app',
-            heap: '8MiB',
-            jitter: 0,
-            phases: [
-              { for: '1s', rate: '1MiB/s' },
-              { for: '1s', spike: '32MiB' },
-              { for: '1s', label: 'after' },
-            ],
-          },
-        ],
-      });
+      const machine = machineOf(
+        webInApp('256MiB', {
+          heap: '8MiB',
+          jitter: 0,
+          phases: [
+            { for: '1s', rate: '1MiB/s' },
+            { for: '1s', spike: '32MiB' },
+            { for: '1s', label: 'after' },
+          ],
+        }),
+      );
       const activity: MachineActivity[] = [];
       machine.activity$.subscribe((a) => activity.push(a));
       const web = machine.workload('web')!;
@@ -148,17 +146,10 @@ describe(SimulatedMachine, () => {
     });
 
     it('makes the same run for the same seed, and another for another seed', () => {
-      const scenario = {
-        groups: { app: { limit: '64MiB' } },
-        workloads: [
-          {
-            name: 'web',
-            group: 'app',
-            heap: '40MiB',
-            files: { workingSet: '20MiB', size: '40MiB', reads: '16MiB/s' },
-          },
-        ],
-      };
+      const scenario = webInApp('64MiB', {
+        heap: '40MiB',
+        files: { workingSet: '20MiB', size: '40MiB', reads: '16MiB/s' },
+      });
       const trace = (seed: number) => {
         const machine = machineOf(scenario, seed);
         run(machine, 10_000, false);
@@ -171,18 +162,11 @@ describe(SimulatedMachine, () => {
   });
 
   describe('shedding hooks', () => {
-    const scenario = {
-      groups: { app: { limit: '128MiB' } },
-      workloads: [
-        {
-          name: 'web',
-          group: 'app',
-          heap: '16MiB',
-          caches: [{ name: 'thumbnails', size: '24MiB', max: '32MiB', hot: 0.25 }],
-          services: [{ name: 'analytics', priority: 'low', size: '20MiB' }],
-        },
-      ],
-    };
+    const scenario = webInApp('128MiB', {
+      heap: '16MiB',
+      caches: [{ name: 'thumbnails', size: '24MiB', max: '32MiB', hot: 0.25 }],
+      services: [{ name: 'analytics', priority: 'low', size: '20MiB' }],
+    });
 
     it('a cache purge lowers the group usage by exactly what it frees, and is recorded', () => {
       const machine = machineOf(scenario);

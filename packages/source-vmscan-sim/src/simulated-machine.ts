@@ -4,7 +4,7 @@ import { Subject } from '@memshed/core/rx';
 import { buildGroupTree, type MemoryGroup } from './memory-group';
 import { Prng } from './prng';
 import type { Scenario } from './scenario';
-import { AnonOwner, SimulatedWorkload, type AppHost } from './simulated-app';
+import { AnonOwner, SimulatedWorkload, type AppAction, type AppHost } from './simulated-app';
 import { bytesToPages, PAGE_SIZE } from './units';
 import { MAX_RECLAIM_RETRIES, Vmscan, type SwapSpace } from './vmscan';
 import {
@@ -210,13 +210,7 @@ export class SimulatedMachine implements AppHost {
   }
 
   /** @internal Records a shedding action. */
-  recordAction(
-    workload: SimulatedWorkload,
-    action: string,
-    target: string,
-    freedBytes: number,
-    by: string | undefined,
-  ): void {
+  recordAction({ workload, action, target, freedBytes, by }: AppAction): void {
     this.activity.next({
       type: 'action',
       time: this.time,

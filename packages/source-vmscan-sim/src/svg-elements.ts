@@ -71,9 +71,7 @@ export function line(
   width: number,
   dash?: string,
 ): string {
-  return `<line x1="${f(x1)}" y1="${f(y1)}" x2="${f(x2)}" y2="${f(y2)}" stroke="${stroke}" stroke-width="${width}"${
-    dash ? ` stroke-dasharray="${dash}"` : ''
-  }/>`;
+  return `<line x1="${f(x1)}" y1="${f(y1)}" x2="${f(x2)}" y2="${f(y2)}"${strokeAttributes(stroke, width)}${dashAttribute(dash)}/>`;
 }
 
 /** A `<polyline>` through the points. */
@@ -83,9 +81,17 @@ export function polyline(
   width: number,
   dash?: string,
 ) {
-  return `<polyline points="${points.map(([px, py]) => `${f(px)},${f(py)}`).join(' ')}" fill="none" stroke="${stroke}" stroke-width="${width}" stroke-linejoin="round"${
-    dash ? ` stroke-dasharray="${dash}"` : ''
-  }/>`;
+  const coordinates = points.map(([px, py]) => `${f(px)},${f(py)}`).join(' ');
+  return `<polyline points="${coordinates}" fill="none"${strokeAttributes(stroke, width)} stroke-linejoin="round"${dashAttribute(dash)}/>`;
+}
+
+// Lines and polylines write their stroke the same way, so that the same style gives the same bytes.
+function strokeAttributes(stroke: string, width: number): string {
+  return ` stroke="${stroke}" stroke-width="${width}"`;
+}
+
+function dashAttribute(dash: string | undefined): string {
+  return dash ? ` stroke-dasharray="${dash}"` : '';
 }
 
 /** A filled area under a series of points, down to `base`. */

@@ -37,32 +37,43 @@ function fill(
 
 const noSwap = (): SwapSpace => ({ total: 0, used: 0 });
 
+/** getScanCount by priority for a group filled with `pages`, with `swap` and swappiness 60. */
+function scanCountsOf(pages: Parameters<typeof fill>[1], swap: SwapSpace): (priority: number) => number[] {
+  const target = group();
+  fill(target, pages);
+  const vmscan = new Vmscan(new Prng(1), swap, 60);
+  return (priority) => [...vmscan.getScanCount(target, priority)];
+}
+
 describe(Vmscan, () => {
   describe('.getScanCount', () => {
-    it('scans lru_size >> priority of the file lists, and no anon without swap', () => {
-      const target = group();
-      fill(target, { inactiveFile: [0, 4096], activeFile: [8192, 0], inactiveAnon: [10_000, 0] });
-      const vmscan = new Vmscan(new Prng(1), noSwap(), 60);
-      expect([...vmscan.getScanCount(target, 12)]).toEqual([0, 0, 1, 2]);
-      expect([...vmscan.getScanCount(target, 4)]).toEqual([0, 0, 256, 512]);
-      expect([...vmscan.getScanCount(target, 0)]).toEqual([0, 0, 4096, 8192]);
-    });
-
-    it('balances anon and file by swappiness with swap, and scans both equally at priority 0', () => {
-      const target = group();
-      // Inactive file below active: the file list may be deactivated, so no cache trim mode.
-      fill(target, { inactiveFile: [0, 4096], activeFile: [8192, 0], inactiveAnon: [0, 10_000] });
-      const vmscan = new Vmscan(new Prng(1), { total: 100_000, used: 0 }, 60);
-      // anon 10000 >> 4 = 625, * 60/200; file 256 and 512, * 140/200.
-      expect([...vmscan.getScanCount(target, 4)]).toEqual([187, 0, 179, 358]);
-      expect([...vmscan.getScanCount(target, 0)]).toEqual([10_000, 0, 4096, 8192]);
-    });
-
-    it('trims page cache only while the inactive file list is large enough (cache trim mode)', () => {
-      const target = group();
-      fill(target, { inactiveFile: [0, 8192], activeFile: [4096, 0], inactiveAnon: [0, 10_000] });
-      const vmscan = new Vmscan(new Prng(1), { total: 100_000, used: 0 }, 60);
-      expect([...vmscan.getScanCount(target, 4)]).toEqual([0, 0, 512, 256]);
+    // Per case: the lists' [hot, cold] pages, the swap space, and the scan counts by priority.
+    it.each<[string, Parameters<typeof fill>[1], SwapSpace, Record<number, number[]>]>([
+      [
+        'scans lru_size >> priority of the file lists, and no anon without swap',
+        { inactiveFile: [0, 4096], activeFile: [8192, 0], inactiveAnon: [10_000, 0] },
+        noSwap(),
+        { 12: [0, 0, 1, 2], 4: [0, 0, 256, 512], 0: [0, 0, 4096, 8192] },
+      ],
+      [
+        'balances anon and file by swappiness with swap, and scans both equally at priority 0',
+        // Inactive file below active: the file list may be deactivated, so no cache trim mode.
+        { inactiveFile: [0, 4096], activeFile: [8192, 0], inactiveAnon: [0, 10_000] },
+        { total: 100_000, used: 0 },
+        // anon 10000 >> 4 = 625, * 60/200; file 256 and 512, * 140/200.
+        { 4: [187, 0, 179, 358], 0: [10_000, 0, 4096, 8192] },
+      ],
+      [
+        'trims page cache only while the inactive file list is large enough (cache trim mode)',
+        { inactiveFile: [0, 8192], activeFile: [4096, 0], inactiveAnon: [0, 10_000] },
+        { total: 100_000, used: 0 },
+        { 4: [0, 0, 512, 256] },
+      ],
+    ])('%s', (_behaviour, pages, swap, countsByPriority) => {
+      const scanCount = scanCountsOf(pages, swap);
+      for (const [priority, counts] of Object.entries(countsByPriority)) {
+        expect([priority, scanCount(Number(priority))]).toEqual([priority, counts]);
+      }
     });
   });
 

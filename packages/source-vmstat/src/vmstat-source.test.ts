@@ -1,15 +1,13 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createMemshed, validateOptions, vmpressurePercent, type PressureEvent } from '@memshed/core';
-import { ManualScheduler } from '@memshed/core/testing';
+import { vmpressurePercent } from '@memshed/core';
+import { startWithSource, validOptions } from '@memshed/core/testing';
 import { VmstatSource } from './vmstat-source';
 import { vmstatSourceOptionsSchema } from './vmstat-source-options';
 
 function source(input: Record<string, unknown>): VmstatSource {
-  const result = validateOptions(vmstatSourceOptionsSchema, input);
-  if (!result.ok) throw new Error(JSON.stringify(result.issues));
-  return new VmstatSource(result.value);
+  return new VmstatSource(validOptions(vmstatSourceOptionsSchema, input));
 }
 
 const vmstat = (scanned: number, stolen: number, oomKill = 0) =>
@@ -24,13 +22,7 @@ describe(VmstatSource, () => {
   });
   afterEach(() => rmSync(root, { recursive: true, force: true }));
 
-  async function start(input: Record<string, unknown>) {
-    const scheduler = new ManualScheduler();
-    const memshed = await createMemshed({ sources: [source({ root, ...input })], scheduler });
-    const events: PressureEvent[] = [];
-    memshed.events$.subscribe((e) => events.push(e));
-    return { scheduler, memshed, events };
-  }
+  const start = (input: Record<string, unknown>) => startWithSource(source({ root, ...input }));
 
   it("feeds counter deltas to the engine's window, with the kernel's arithmetic", async () => {
     const { scheduler, memshed, events } = await start({ interval: 250 });

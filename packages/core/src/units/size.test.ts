@@ -12,100 +12,119 @@ const KiB = 2 ** 10;
 const MiB = 2 ** 20;
 const GiB = 2 ** 30;
 
-describe(parseBytes, () => {
-  it.each([
-    [512, 512],
-    [512.9, 512],
-    ['512', 512],
-    ['524288000', 524_288_000],
-    ['512B', 512],
-    ['512b', 512],
-    ['64K', 64 * KiB],
-    ['64k', 64 * KiB],
-    ['64Ki', 64 * KiB],
-    ['64KiB', 64 * KiB],
-    ['256M', 256 * MiB],
-    ['256m', 256 * MiB],
-    ['256Mi', 256 * MiB],
-    ['256MiB', 256 * MiB],
-    ['256mib', 256 * MiB],
-    [' 2 MiB ', 2 * MiB],
-    ['1.5G', 1.5 * GiB],
-    ['1.5GiB', 1.5 * GiB],
-    ['2Gi', 2 * GiB],
-    ['1T', 2 ** 40],
-    ['1TiB', 2 ** 40],
-    ['0.3K', 307],
-    ['0', 0],
-  ])('reads %p as %p bytes', (input, bytes) => {
-    expect(parseBytes(input)).toBe(bytes);
+/**
+ * The two tables each parser here is tested with: the inputs it reads (and as what), and the
+ * inputs it refuses with a MemshedError whose message contains the text given.
+ */
+function readsAndRefuses<T>(
+  parse: (value: string | number) => T,
+  unit: string,
+  reads: [string | number, T][],
+  refuses: [string | number, string][],
+): void {
+  it.each(reads)(`reads %p as %p${unit}`, (input, expected) => {
+    expect(parse(input)).toEqual(expected);
   });
 
-  it.each([
-    ['512MB', "'512MB' is ambiguous: write 512MiB (or 512M) for 2^20-byte megabytes, or 512000000 for SI"],
-    ['64KB', "'64KB' is ambiguous: write 64KiB (or 64K) for 2^10-byte kilobytes, or 64000 for SI"],
-    ['64kB', "'64kB' is ambiguous: write 64KiB (or 64K) for 2^10-byte kilobytes, or 64000 for SI"],
-    ['1.5GB', "'1.5GB' is ambiguous: write 1.5GiB (or 1.5G) for 2^30-byte gigabytes, or 1500000000 for SI"],
-    ['2TB', "'2TB' is ambiguous: write 2TiB (or 2T) for 2^40-byte terabytes, or 2000000000000 for SI"],
-    [
-      '50%',
-      "'50%' is a share of a limit, which this option does not take. Fix: write a size such as '512MiB'",
-    ],
-    ['512Mo', "Invalid size '512Mo': unknown unit 'Mo' (did you mean '512M'?). Fix: write a number of bytes"],
-    [
-      '1X',
-      "Invalid size '1X': unknown unit 'X'. Fix: write a number of bytes, or a number with a binary unit: '512K', '64M'",
-    ],
-    ['-1', "Invalid size '-1'. Fix: write a number of bytes"],
-    ['M', "Invalid size 'M'. Fix"],
-    ['', "Invalid size ''. Fix"],
-    [-5, "Invalid size '-5'. Fix"],
-    [Number.NaN, "Invalid size 'NaN'. Fix"],
-    [Infinity, "Invalid size 'Infinity'. Fix"],
-  ])('refuses %p: %s', (input, message) => {
-    expect(() => parseBytes(input)).toThrow(MemshedError);
-    expect(() => parseBytes(input)).toThrow(message);
+  it.each(refuses)('refuses %p: %s', (input, message) => {
+    expect(() => parse(input)).toThrow(MemshedError);
+    expect(() => parse(input)).toThrow(message);
   });
+}
+
+describe(parseBytes, () => {
+  readsAndRefuses(
+    parseBytes,
+    ' bytes',
+    [
+      [512, 512],
+      [512.9, 512],
+      ['512', 512],
+      ['524288000', 524_288_000],
+      ['512B', 512],
+      ['512b', 512],
+      ['64K', 64 * KiB],
+      ['64k', 64 * KiB],
+      ['64Ki', 64 * KiB],
+      ['64KiB', 64 * KiB],
+      ['256M', 256 * MiB],
+      ['256m', 256 * MiB],
+      ['256Mi', 256 * MiB],
+      ['256MiB', 256 * MiB],
+      ['256mib', 256 * MiB],
+      [' 2 MiB ', 2 * MiB],
+      ['1.5G', 1.5 * GiB],
+      ['1.5GiB', 1.5 * GiB],
+      ['2Gi', 2 * GiB],
+      ['1T', 2 ** 40],
+      ['1TiB', 2 ** 40],
+      ['0.3K', 307],
+      ['0', 0],
+    ],
+    [
+      ['512MB', "'512MB' is ambiguous: write 512MiB (or 512M) for 2^20-byte megabytes, or 512000000 for SI"],
+      ['64KB', "'64KB' is ambiguous: write 64KiB (or 64K) for 2^10-byte kilobytes, or 64000 for SI"],
+      ['64kB', "'64kB' is ambiguous: write 64KiB (or 64K) for 2^10-byte kilobytes, or 64000 for SI"],
+      ['1.5GB', "'1.5GB' is ambiguous: write 1.5GiB (or 1.5G) for 2^30-byte gigabytes, or 1500000000 for SI"],
+      ['2TB', "'2TB' is ambiguous: write 2TiB (or 2T) for 2^40-byte terabytes, or 2000000000000 for SI"],
+      [
+        '50%',
+        "'50%' is a share of a limit, which this option does not take. Fix: write a size such as '512MiB'",
+      ],
+      [
+        '512Mo',
+        "Invalid size '512Mo': unknown unit 'Mo' (did you mean '512M'?). Fix: write a number of bytes",
+      ],
+      [
+        '1X',
+        "Invalid size '1X': unknown unit 'X'. Fix: write a number of bytes, or a number with a binary unit: '512K', '64M'",
+      ],
+      ['-1', "Invalid size '-1'. Fix: write a number of bytes"],
+      ['M', "Invalid size 'M'. Fix"],
+      ['', "Invalid size ''. Fix"],
+      [-5, "Invalid size '-5'. Fix"],
+      [Number.NaN, "Invalid size 'NaN'. Fix"],
+      [Infinity, "Invalid size 'Infinity'. Fix"],
+    ],
+  );
 });
 
 describe(parseBytesOrPercent, () => {
-  it.each([
-    ['75%', { percent: 75 }],
-    [' 12.5 % ', { percent: 12.5 }],
-    ['100%', { percent: 100 }],
-    ['512M', { bytes: 512 * MiB }],
-    [4096, { bytes: 4096 }],
-  ])('reads %p as %p', (input, expected) => {
-    expect(parseBytesOrPercent(input)).toEqual(expected);
-  });
-
-  it.each([
-    ['0%', "Invalid share '0%'. Fix: write a share of the limit above 0% and at most 100%"],
-    ['150%', "Invalid share '150%'"],
-    ['512MB', "'512MB' is ambiguous"],
-  ])('refuses %p: %s', (input, message) => {
-    expect(() => parseBytesOrPercent(input)).toThrow(message);
-  });
+  readsAndRefuses(
+    parseBytesOrPercent,
+    '',
+    [
+      ['75%', { percent: 75 }],
+      [' 12.5 % ', { percent: 12.5 }],
+      ['100%', { percent: 100 }],
+      ['512M', { bytes: 512 * MiB }],
+      [4096, { bytes: 4096 }],
+    ],
+    [
+      ['0%', "Invalid share '0%'. Fix: write a share of the limit above 0% and at most 100%"],
+      ['150%', "Invalid share '150%'"],
+      ['512MB', "'512MB' is ambiguous"],
+    ],
+  );
 });
 
 describe(parseRate, () => {
-  it.each([
-    ['2MiB/s', 2 * MiB],
-    ['2M/s', 2 * MiB],
-    ['60MiB/m', MiB],
-    ['3600KiB/h', KiB],
-    [1000, 1000],
-  ])('reads %p as %p bytes per second', (input, rate) => {
-    expect(parseRate(input)).toBe(rate);
-  });
-
-  it.each([
-    ['2MiB', "Invalid rate '2MiB'. Fix: write a size per second such as '2MiB/s'"],
-    ['2MiB/week', "Invalid rate '2MiB/week'"],
-    ['2MB/s', "'2MB' is ambiguous"],
-  ])('refuses %p: %s', (input, message) => {
-    expect(() => parseRate(input)).toThrow(message);
-  });
+  readsAndRefuses(
+    parseRate,
+    ' bytes per second',
+    [
+      ['2MiB/s', 2 * MiB],
+      ['2M/s', 2 * MiB],
+      ['60MiB/m', MiB],
+      ['3600KiB/h', KiB],
+      [1000, 1000],
+    ],
+    [
+      ['2MiB', "Invalid rate '2MiB'. Fix: write a size per second such as '2MiB/s'"],
+      ['2MiB/week', "Invalid rate '2MiB/week'"],
+      ['2MB/s', "'2MB' is ambiguous"],
+    ],
+  );
 });
 
 describe('SIZE_PATTERN', () => {

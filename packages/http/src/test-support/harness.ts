@@ -96,3 +96,54 @@ export function deferred<T = void>() {
   const promise = new Promise<T>((r) => (resolve = r));
   return { promise, resolve };
 }
+
+/** What {@link httpTestbed} gives each test of an adapter. */
+export interface HttpTestbed {
+  /** The client, closed after the file's tests. */
+  readonly http: ReturnType<typeof client>;
+  /** This test's memshed, fresh for each test. */
+  readonly harness: PressureHarness;
+  /** Listens with `server` as {@link listen} does; closed after the test. */
+  listen(server: Server): Promise<Listening>;
+  /** Runs `close` after the test, before the memshed stops (for a server started another way). */
+  closeAfter(close: () => Promise<unknown>): void;
+}
+
+/**
+ * The setup every adapter test file shares: a fresh pressure harness for each test, one client for
+ * the file, and the servers a test starts closed after it (before its memshed stops, so no request
+ * outlives the memshed it was shed by). Call it at the top of a test file.
+ */
+export function httpTestbed(): HttpTestbed {
+  const http = client();
+  let harness: PressureHarness | undefined;
+  const closers: Array<() => Promise<unknown>> = [];
+
+  beforeEach(async () => {
+    harness = await pressureHarness();
+  });
+
+  afterEach(async () => {
+    for (const close of closers.splice(0).reverse()) await close();
+    await harness?.stop();
+    harness = undefined;
+  });
+
+  afterAll(() => http.close());
+
+  return {
+    http,
+    get harness() {
+      if (!harness) throw new Error('httpTestbed: the harness exists only inside a test');
+      return harness;
+    },
+    async listen(server) {
+      const listening = await listen(server);
+      closers.push(listening.close);
+      return listening;
+    },
+    closeAfter(close) {
+      closers.push(close);
+    },
+  };
+}
