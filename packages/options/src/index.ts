@@ -70,7 +70,7 @@ export function parsedOption<T>(parse: (value: number | string) => T, what = 'a 
       context.issues.push({
         code: 'custom',
         input: value,
-        message: value === undefined ? `required: ${what}` : `expected ${what}, got ${describeInput(value)}`,
+        message: value === undefined ? `required: ${what}` : `expected ${what}, got ${describeValue(value)}`,
       });
       return z.NEVER;
     }
@@ -85,13 +85,6 @@ export function parsedOption<T>(parse: (value: number | string) => T, what = 'a 
       return z.NEVER;
     }
   });
-}
-
-function describeInput(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'object') return 'a mapping';
-  return JSON.stringify(value) ?? String(value);
 }
 
 const NOUNS: Readonly<Record<UnitKind, string>> = {
