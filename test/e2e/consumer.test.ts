@@ -40,7 +40,7 @@ const ROOT_MANIFEST = JSON.parse(readFileSync(path.join(root, 'package.json'), '
 const TSC = path.join(root, 'node_modules/typescript/bin/tsc');
 /** `names` and every memshed package they depend on, transitively: what npm must find as tarballs. */
 function withMemshedDependencies(names: readonly string[]): string[] {
-  const byName = new Map(PACKAGE_DIRS.map((dir) => [manifestOf(dir).name, manifestOf(dir)]));
+  const byName = new Map(PACKAGE_DIRS.map(manifestOf).map((manifest) => [manifest.name, manifest]));
   const all = new Set<string>();
   const visit = (name: string) => {
     if (all.has(name)) return;
