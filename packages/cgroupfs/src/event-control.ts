@@ -52,6 +52,8 @@ const FIXES: Record<string, string> = {
   ENOENT:
     'the cgroup does not exist (or was removed), or this kernel has no cgroup v1 memory controller here',
   EINVAL: 'the kernel rejected the registration text; check the level, mode and threshold',
+  EROFS:
+    'the cgroup filesystem is mounted read-only here (as in most containers): no user, not even root, can register events; read the files instead (poll), or mount the group read-write',
 };
 
 /**
@@ -68,8 +70,8 @@ const FIXES: Record<string, string> = {
  * only cost two descriptors per registration. The kernel test cgroupfs-event-control.test.ts
  * checks it: events arrive with both closed, and closing the eventfd ends the registration.
  *
- * @throws CgroupfsError with the errno name as `code` (EACCES/EPERM: not permitted, ENOENT: no
- *   such group or file, EINVAL: refused text), naming the file and the text; whatever was opened,
+ * @throws CgroupfsError with the errno name as `code` (EACCES/EPERM: not permitted, EROFS: a
+ *   read-only mount, ENOENT: no such group or file, EINVAL: refused text), naming the file and the text; whatever was opened,
  *   the eventfd included, is closed first. An error of `createEventfd` is thrown as it is.
  */
 export function registerCgroupEvent<E extends Eventfd>(

@@ -18,5 +18,7 @@ export type { CgroupEvent, Eventfd } from './event-control';
 export { CgroupfsError, errnoKind, errorCode } from './cgroupfs-error';
 export type { CgroupfsErrorCode } from './cgroupfs-error';
 export { Capability, hasCapability } from './capabilities';
+export { diagnoseWriteAccess, mountOf, parseMounts } from './write-access';
+export type { MountEntry, WriteDenial } from './write-access';
 export { availableFraction, parseMeminfo } from './meminfo';
 export type { Meminfo } from './meminfo';

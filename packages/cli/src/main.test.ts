@@ -70,6 +70,24 @@ describe('memshed (cli)', () => {
       expect(await main(['watch', '--for', 'soon'], io)).toBe(ExitCode.Usage);
       expect(io.err()).toContain("Invalid duration 'soon'");
     });
+
+    it('refuses --cgroup for a source without one, naming exactly the sources that take it', async () => {
+      const io = bufferIo();
+      expect(await main(['watch', '--source', 'v8', '--cgroup', '/x', '--for', '1ms'], io)).toBe(
+        ExitCode.Usage,
+      );
+      expect(io.err()).toContain(
+        "--cgroup does not apply to source 'v8'. Fix: drop --cgroup, or watch a source that takes a cgroup (cgroup-v1, psi, vmstat, system)",
+      );
+    });
+
+    it("points system's container part at the --cgroup it is given", async () => {
+      const io = bufferIo();
+      expect(
+        await main(['watch', '--source', 'system', '--cgroup', '/memshed-none', '--for', '1ms'], io),
+      ).toBe(ExitCode.Ok);
+      expect(io.err()).toContain('cgroup /memshed-none not found');
+    });
   });
 
   describe('plugins', () => {

@@ -24,7 +24,18 @@ export interface PluginDescriptor<TOptions = unknown> {
  * Whether a source can run here, and if not why and how to fix it (shown by `memshed doctor`).
  */
 export type SourceAvailability =
-  | { readonly available: true; /** What it will watch, e.g. the cgroup path. */ readonly detail?: string }
+  | {
+      readonly available: true;
+      /** What it will watch, e.g. the cgroup path. */
+      readonly detail?: string;
+      /**
+       * Whose memory it judges: `cgroup` (a memory cgroup: a container's or a service's own),
+       * `host` (the whole machine: /proc/vmstat, /proc/pressure/memory, MemAvailable), `process`
+       * (this process only, e.g. its V8 heap). `memshed doctor` labels host-wide sources and, in a
+       * memory cgroup with a limit, prefers a `cgroup` one as the default.
+       */
+      readonly scope?: 'cgroup' | 'host' | 'process';
+    }
   | {
       readonly available: false;
       /** Why not, e.g. "no cgroup v1 memory controller at /sys/fs/cgroup/memory". */

@@ -4,6 +4,7 @@ import {
   CgroupfsError,
   CgroupV1Memory,
   UNLIMITED,
+  diagnoseWriteAccess,
   errnoKind,
   locateCgroup,
   readCgroupMounts,
@@ -15,6 +16,13 @@ import type { CgroupV1Options } from './cgroup-v1-options';
 
 /** The usual mount point of the cgroup v1 memory controller. */
 export const DEFAULT_MEMORY_MOUNT = '/sys/fs/cgroup/memory';
+
+/**
+ * The sources that work where cgroup.event_control cannot be written (non-root, a read-only
+ * cgroupfs): they only read files. Named in every fix for a refused registration.
+ */
+const WORKS_WITHOUT_WRITING =
+  "the system source (it reads this group's usage and limit, polling), or psi (kernel triggers on /proc/pressure/memory, host-wide on cgroup v1)";
 
 /** What a source would watch here, or why it cannot. */
 export type CgroupV1Probe =
@@ -86,19 +94,16 @@ export function probeCgroupV1(options: CgroupV1Options, host: CgroupV1Host): Cgr
   }
   const native = host.nativeAvailability();
   if (!native.available) return fail('unavailable', native.reason, native.hint);
-  for (const [file, mode] of [
-    ['cgroup.event_control', fs.constants.W_OK],
-    ['memory.pressure_level', fs.constants.R_OK],
-  ] as const) {
-    try {
-      fs.accessSync(path.join(cgroup.directory, file), mode);
-    } catch {
-      return fail(
-        'permission',
-        `not permitted to ${mode === fs.constants.W_OK ? 'write' : 'open'} ${path.join(cgroup.directory, file)}`,
-        'run as root, or delegate the cgroup to this user (chown its cgroup.event_control and memory.* files)',
-      );
-    }
+  const denied = diagnoseWriteAccess(control, WORKS_WITHOUT_WRITING, host.root);
+  if (denied) return fail('permission', denied.reason, denied.fix);
+  try {
+    fs.accessSync(path.join(cgroup.directory, 'memory.pressure_level'), fs.constants.R_OK);
+  } catch {
+    return fail(
+      'permission',
+      `not permitted to open ${path.join(cgroup.directory, 'memory.pressure_level')}`,
+      `run as root, or delegate the cgroup to this user (chown its memory.* files); or use ${WORKS_WITHOUT_WRITING}`,
+    );
   }
   const memory = new CgroupV1Memory(cgroup.path, cgroup.directory);
   let thresholdBytes: number | undefined;
@@ -168,7 +173,12 @@ export function registrationError(
     case 'EPERM':
       return new MemshedError('permission', what, {
         ...options,
-        fix: 'run as root, or delegate the cgroup to this user (chown its cgroup.event_control)',
+        fix: `run as root, or delegate the cgroup to this user (chown its cgroup.event_control); or use ${WORKS_WITHOUT_WRITING}`,
+      });
+    case 'EROFS':
+      return new MemshedError('permission', what, {
+        ...options,
+        fix: `${error.fix ?? 'the cgroup filesystem is mounted read-only here'}; or use ${WORKS_WITHOUT_WRITING}`,
       });
     case 'ENOENT':
       return new MemshedError('unavailable', what, {

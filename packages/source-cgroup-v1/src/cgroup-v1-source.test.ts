@@ -146,6 +146,7 @@ describe(CgroupV1Source, () => {
       expect(source({ usageThreshold: '50%' }).availability()).toEqual({
         available: true,
         detail: `memory cgroup ${SCOPE} (${dir}): low, medium, critical (default); oom; usage >= ${32 * 2 ** 20} bytes`,
+        scope: 'cgroup',
       });
     });
 

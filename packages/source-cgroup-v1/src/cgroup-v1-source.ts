@@ -137,6 +137,7 @@ export class CgroupV1Source implements PressureSource {
     return {
       available: true,
       detail: `memory cgroup ${probe.cgroup.relativePath} (${probe.cgroup.directory}): ${watched.join('; ')}`,
+      scope: 'cgroup',
     };
   }
 

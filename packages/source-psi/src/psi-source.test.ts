@@ -104,7 +104,8 @@ describe(PsiSource, () => {
     it('says when it polls', () => {
       expect(new PsiSource(options({ root, mode: 'poll', pollInterval: 500 }), {}).availability()).toEqual({
         available: true,
-        detail: `${path.join(root, 'proc/pressure/memory')}, polling avg10 every 500 ms`,
+        detail: `host-wide: ${path.join(root, 'proc/pressure/memory')}, polling avg10 every 500 ms; stalls of every process on the machine, not of this container (cgroup v2: set \`cgroup: self\`)`,
+        scope: 'host',
       });
     });
   });
@@ -150,7 +151,11 @@ describe(PsiSource, () => {
       const fifo = path.join(root, 'pressure.fifo');
       execFileSync('mkfifo', [fifo]);
       const source = new PsiSource(options({ systemdLevel: 'critical' }), { MEMORY_PRESSURE_WATCH: fifo });
-      expect(source.availability()).toEqual({ available: true, detail: `systemd fifo ${fifo}` });
+      expect(source.availability()).toEqual({
+        available: true,
+        detail: `systemd fifo ${fifo}`,
+        scope: 'cgroup',
+      });
       const memshed = await createMemshed({ sources: [source] });
       const event = new Promise<PressureEvent>((resolve) => memshed.events$.subscribe(resolve));
       writeFileSync(fifo, 'x'); // opens the write end, writes, closes

@@ -2,6 +2,7 @@ import { Socket, createConnection } from 'node:net';
 import type { Subscription } from 'rxjs';
 import { interval } from '@memshed/core/rx';
 import { constants, openSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import {
   MemshedError,
   PRESSURE_LEVELS,
@@ -66,8 +67,9 @@ export class PsiSource implements PressureSource {
   availability(): SourceAvailability {
     const target = resolvePsiTarget(this.options, this.env);
     if (target.kind === 'disabled') return { available: false, reason: target.reason, hint: target.hint };
+    // systemd hands each service its own group's pressure: that is scoped to the service.
     if (target.kind !== 'psi-file')
-      return { available: true, detail: `systemd ${target.kind} ${target.file}` };
+      return { available: true, detail: `systemd ${target.kind} ${target.file}`, scope: 'cgroup' };
     const stats = this.read(target.file);
     if (!stats.ok) return { available: false, reason: stats.error, hint: stats.hint };
     try {
@@ -81,7 +83,14 @@ export class PsiSource implements PressureSource {
       };
     }
     const plan = this.plan(target);
-    return { available: true, detail: plan.detail };
+    if (this.isMachineWide(target.file)) {
+      return {
+        available: true,
+        detail: `host-wide: ${plan.detail}; stalls of every process on the machine, not of this container (cgroup v2: set \`cgroup: self\`)`,
+        scope: 'host',
+      };
+    }
+    return { available: true, detail: plan.detail, scope: 'cgroup' };
   }
 
   async start(sink: PressureSink): Promise<void> {
@@ -142,6 +151,11 @@ export class PsiSource implements PressureSource {
   }
 
   /** Decides between triggers and polling, trying one trigger when the mode is `auto`. */
+  /** /proc/pressure/memory is the machine's (the kernel keeps no per-namespace copy). */
+  private isMachineWide(file: string): boolean {
+    return path.resolve(file) === path.resolve(this.options.root, 'proc/pressure/memory');
+  }
+
   private plan(target: PsiFileTarget): { mode: 'trigger' | 'poll'; detail: string; refusal?: string } {
     const interval = `${this.options.pollInterval} ms`;
     if (this.options.mode === 'poll')

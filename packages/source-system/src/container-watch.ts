@@ -1,4 +1,5 @@
-import { CgroupV1Memory, CgroupV2Memory, type MemoryEvents } from '@memshed/cgroupfs';
+import * as path from 'node:path';
+import { CgroupV1Memory, CgroupV2Memory, diagnoseWriteAccess, type MemoryEvents } from '@memshed/cgroupfs';
 import { LevelGate, type PressureNode, type PressureSink } from '@memshed/core';
 import { interval } from '@memshed/core/rx';
 import type { Subscription } from 'rxjs';
@@ -14,10 +15,29 @@ function isGone(error: unknown): boolean {
   );
 }
 
+/**
+ * Why cgroup v1 usage thresholds cannot be armed on `reader`'s group, before trying: no native
+ * addon, or a cgroup.event_control this process cannot write (a read-only mount is named as such).
+ * Undefined when nothing stands in the way.
+ */
+export function usageThresholdsUnavailable(
+  reader: CgroupV1Memory,
+  eventfd: ReturnType<SystemSourceEnvironment['eventfd']>,
+): string | undefined {
+  if (!eventfd.available) return `native addon unavailable: ${eventfd.reason}`;
+  const denied = diagnoseWriteAccess(
+    path.join(reader.directory, 'cgroup.event_control'),
+    'polling (notify: poll says so and silences this)',
+  );
+  return denied && (denied.readOnlyMount ? denied.reason : `${denied.reason}; ${denied.fix}`);
+}
+
 /** The part of the source that watches the container's headroom. */
 export class ContainerWatch {
   /** `eventfd` while cgroup v1 thresholds are armed, `poll` otherwise. */
   mode: 'eventfd' | 'poll' = 'poll';
+  /** Why usage thresholds were wanted (`notify: auto`, cgroup v1) but it polls instead. */
+  fallback: string | undefined;
   private thresholds: UsageThresholds | undefined;
   private armedLimit = NaN;
   private timer: Subscription | undefined;
@@ -42,18 +62,18 @@ export class ContainerWatch {
     const sample = this.reader.sample();
     if (this.reader instanceof CgroupV1Memory && this.options.notify === 'auto') {
       const eventfd = this.environment.eventfd();
-      if (eventfd.available) {
+      this.fallback = usageThresholdsUnavailable(this.reader, eventfd);
+      if (eventfd.available && this.fallback === undefined) {
         try {
           this.arm(this.reader, eventfd.watch, sample.limit);
           this.mode = 'eventfd';
         } catch (error) {
-          this.sink.logger.warn(
-            `source 'system': cgroup v1 usage thresholds unavailable (${(error as Error).message}); polling every ${this.options.interval} ms`,
-          );
+          this.fallback = (error as Error).message;
         }
-      } else {
+      }
+      if (this.fallback !== undefined) {
         this.sink.logger.warn(
-          `source 'system': native addon unavailable (${eventfd.reason}); polling ${this.reader.name} every ${this.options.interval} ms`,
+          `source 'system': cgroup v1 usage thresholds unavailable (${this.fallback}); polling ${this.reader.name} every ${this.options.interval} ms`,
         );
       }
     }
@@ -114,6 +134,7 @@ export class ContainerWatch {
         if (eventfd.available) this.arm(this.reader, eventfd.watch, sample.limit);
       } catch (error) {
         this.sink.error(error, `Source 'system' could not re-arm usage thresholds; polling`);
+        this.fallback = (error as Error).message;
         this.mode = 'poll';
         this.timer ??= interval(this.options.interval, this.sink.scheduler).subscribe(() => this.evaluate());
       }

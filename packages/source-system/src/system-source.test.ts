@@ -217,8 +217,14 @@ describe(SystemSource, () => {
       );
       expect(source.containerMode).toBe('poll');
       expect(warnings).toEqual([
-        "source 'system': native addon unavailable (the addon is not built); polling /process_api/test every 250 ms",
+        "source 'system': cgroup v1 usage thresholds unavailable (native addon unavailable: the addon is not built); polling /process_api/test every 250 ms",
       ]);
+      // The status says what happens (polling), before start (memshed.sources) and after.
+      const polling = expect.stringContaining(
+        '(polled every 250 ms: usage thresholds unavailable, native addon unavailable: the addon is not built)',
+      );
+      expect(memshed.sources[0].availability).toMatchObject({ detail: polling });
+      expect(source.availability()).toMatchObject({ detail: polling });
       writeV1(root, 200 * MiB);
       scheduler.advanceBy(250);
       expect(events.map((e) => [e.level, e.time])).toEqual([['medium', 250]]);
@@ -379,6 +385,7 @@ describe(SystemSource, () => {
         detail:
           'cgroup-v1 /process_api/test: 144.6 MiB of 256 MiB, medium at 75%, critical at 85% (usage thresholds by eventfd); ' +
           'host MemAvailable (/proc/meminfo)',
+        scope: 'cgroup',
       });
     });
 

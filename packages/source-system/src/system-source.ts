@@ -6,7 +6,7 @@ import {
   type PressureSource,
   type SourceAvailability,
 } from '@memshed/core';
-import { ContainerWatch } from './container-watch';
+import { ContainerWatch, usageThresholdsUnavailable } from './container-watch';
 import { locateContainer, type ContainerReader, type ContainerSample } from './container-reader';
 import {
   DarwinPressureReader,
@@ -68,7 +68,11 @@ export class SystemSource implements PressureSource {
     if (plan.container) parts.push(this.describeContainer(plan.container.reader, plan.container.sample));
     if (plan.host)
       parts.push(`host ${plan.host.description}${plan.host.tested ? '' : ' (untested platform code)'}`);
-    return { available: true, detail: [...parts, ...plan.notes].join('; ') };
+    return {
+      available: true,
+      detail: [...parts, ...plan.notes].join('; '),
+      scope: plan.container ? 'cgroup' : 'host',
+    };
   }
 
   start(sink: PressureSink): void {
@@ -171,12 +175,24 @@ export class SystemSource implements PressureSource {
     }
   }
 
+  /** What a v1 group with `notify: auto` gets: the running watch's mode once started, else the prediction. */
+  private describeV1Notify(reader: CgroupV1Memory, options: ContainerOptions): string {
+    const fallback = this.container
+      ? this.container.mode === 'eventfd'
+        ? undefined
+        : this.container.fallback
+      : usageThresholdsUnavailable(reader, this.environment.eventfd());
+    return fallback === undefined
+      ? 'usage thresholds by eventfd'
+      : `polled every ${options.interval} ms: usage thresholds unavailable, ${fallback}`;
+  }
+
   private describeContainer(reader: ContainerReader, sample: ContainerSample): string {
     const options = this.options.container as ContainerOptions;
     const how =
       reader instanceof CgroupV1Memory
         ? options.notify === 'auto'
-          ? 'usage thresholds by eventfd'
+          ? this.describeV1Notify(reader, options)
           : `polled every ${options.interval} ms`
         : reader instanceof CgroupV2Memory
           ? `polled every ${options.interval} ms, memory.events watched`

@@ -78,9 +78,11 @@ function registrationError(error: unknown): MemshedError {
     `Could not register a usage threshold on ${file ?? 'cgroup.event_control'}`,
     {
       fix:
-        kind === 'permission'
-          ? 'run with write access to the cgroup, or let the source poll (notify: poll)'
-          : 'check that the cgroup still exists and has a v1 memory controller',
+        code === 'EROFS' && error instanceof CgroupfsError && error.fix
+          ? `${error.fix} (notify: poll)`
+          : kind === 'permission'
+            ? 'run with write access to the cgroup, or let the source poll (notify: poll)'
+            : 'check that the cgroup still exists and has a v1 memory controller',
       context: { code, file },
     },
   );

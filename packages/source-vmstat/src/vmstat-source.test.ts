@@ -109,7 +109,8 @@ describe(VmstatSource, () => {
     it('names the file and interval when available', () => {
       expect(source({ root, interval: 500 }).availability()).toEqual({
         available: true,
-        detail: `${path.join(root, 'proc/vmstat')} every 500 ms`,
+        detail: `host-wide: ${path.join(root, 'proc/vmstat')} every 500 ms; reclaim of the whole machine, not of this container (cgroup v2: set \`cgroup: self\`)`,
+        scope: 'host',
       });
     });
   });

@@ -41,7 +41,15 @@ export class VmstatSource implements PressureSource {
     if ('reason' in files) return { available: false, reason: files.reason, hint: files.hint };
     const read = this.read(files);
     if (!read.ok) return { available: false, reason: read.error, hint: 'use the cgroup-v1 or psi source' };
-    return { available: true, detail: `${files.counters} every ${this.options.interval} ms` };
+    const detail = `${files.counters} every ${this.options.interval} ms`;
+    if (files.events === undefined) {
+      return {
+        available: true,
+        detail: `host-wide: ${detail}; reclaim of the whole machine, not of this container (cgroup v2: set \`cgroup: self\`)`,
+        scope: 'host',
+      };
+    }
+    return { available: true, detail, scope: 'cgroup' };
   }
 
   start(sink: PressureSink): void {

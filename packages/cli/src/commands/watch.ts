@@ -11,7 +11,7 @@ import { builtinModules, loadBuiltinPlugins } from '../builtin-plugins';
 import { ExitCode } from '../exit-codes';
 import { eventToJson, eventToText } from '../format';
 import { writeLine, type CliIo } from '../io';
-import { defaultSourceId, diagnoseSources } from './doctor';
+import { defaultSourceId, detectEnvironment, diagnoseSources } from './doctor';
 
 /** Options of `memshed watch`, as commander parses them. */
 export interface WatchOptions {
@@ -84,11 +84,21 @@ export async function watch(options: WatchOptions, io: CliIo): Promise<ExitCode>
   });
 }
 
+/**
+ * The options that point source `id` at a cgroup: `{ cgroup }` for the sources that take one at the
+ * top level (cgroup-v1, psi, vmstat), `{ container: { cgroup } }` for system, whose container part
+ * judges that group's headroom.
+ */
+export function cgroupOptions(id: string, cgroup: string): Record<string, unknown> {
+  return id === 'system' ? { container: { cgroup } } : { cgroup };
+}
+
 async function chooseSources(options: WatchOptions): Promise<SourceSpec[]> {
   const { sources } = loadBuiltinPlugins();
   let ids = options.source;
   if (ids.length === 0) {
-    const chosen = defaultSourceId(await diagnoseSources(sources));
+    const inGroup = detectEnvironment().memoryGroup !== undefined;
+    const chosen = defaultSourceId(await diagnoseSources(sources), inGroup);
     if (!chosen) {
       throw new MemshedError('unavailable', 'No pressure source is available on this machine', {
         fix: 'run `memshed doctor` to see why, or `memshed simulate` for a simulated machine',
@@ -96,15 +106,21 @@ async function chooseSources(options: WatchOptions): Promise<SourceSpec[]> {
     }
     ids = [chosen];
   }
-  return ids.map((id) => {
-    if (options.cgroup === undefined) return { use: id };
+  const cgroup = options.cgroup;
+  if (cgroup === undefined) return ids.map((id) => ({ use: id }));
+  // The list in the fix is what the schemas accept, so that it names exactly the sources that work.
+  const takesCgroup = (id: string) => {
     const factory = sources.find((f) => f.id === id);
-    const withCgroup = { cgroup: options.cgroup };
-    if (factory && !validateOptions(factory.optionsSchema, withCgroup).ok) {
+    return factory !== undefined && validateOptions(factory.optionsSchema, cgroupOptions(id, cgroup)).ok;
+  };
+  return ids.map((id) => {
+    const factory = sources.find((f) => f.id === id);
+    if (factory && !takesCgroup(id)) {
+      const accepting = sources.map((f) => f.id).filter(takesCgroup);
       throw new MemshedError('invalid-argument', `--cgroup does not apply to source '${id}'`, {
-        fix: 'drop --cgroup, or watch a source that takes a cgroup (cgroup-v1, psi, vmstat, system)',
+        fix: `drop --cgroup, or watch a source that takes a cgroup (${accepting.join(', ')})`,
       });
     }
-    return { use: id, with: withCgroup };
+    return { use: id, with: cgroupOptions(id, cgroup) };
   });
 }
