@@ -59,11 +59,19 @@ export function parseCgroupMounts(text: string): CgroupMount[] {
   return mounts;
 }
 
-/** The cgroup mounts of this process, read below `root` (`/` on a real machine, a fixture tree in tests). */
+/**
+ * The cgroup mounts this process sees, read below `root` (`/` on a real machine, a fixture tree in
+ * tests). A mount made over another at the same mount point (a runc-style bind of the container's
+ * group over /sys/fs/cgroup/memory) covers it: only the later one is returned, in the earlier one's place.
+ */
 export function readCgroupMounts(root = '/'): CgroupMount[] {
+  let mounts: CgroupMount[];
   try {
-    return parseCgroupMounts(readFileSync(path.join(root, 'proc/self/mountinfo'), 'utf8'));
+    mounts = parseCgroupMounts(readFileSync(path.join(root, 'proc/self/mountinfo'), 'utf8'));
   } catch {
     return [];
   }
+  const visible = new Map<string, CgroupMount>();
+  for (const mount of mounts) visible.set(mount.mountPoint, mount);
+  return [...visible.values()];
 }

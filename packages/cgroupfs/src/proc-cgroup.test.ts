@@ -97,6 +97,28 @@ describe(locateCgroup, () => {
     });
   });
 
+  it('takes a runc-style bind of the group over the mount point as the mount, not the one it covers', () => {
+    fixture(
+      '4:memory:/docker/abc\n',
+      HOST_MOUNTINFO +
+        '\n66 34 0:31 /docker/abc /sys/fs/cgroup/memory ro,relatime - cgroup cgroup rw,memory\n',
+    );
+    expect(readCgroupMounts(root).filter((m) => m.controllers.includes('memory'))).toHaveLength(1);
+    expect(locateCgroup('v1', 'self', { root })).toMatchObject({
+      relativePath: '/',
+      directory: path.join(root, 'sys/fs/cgroup/memory'),
+    });
+  });
+
+  it('refuses a mount made outside its cgroup namespace, which shows its root as /../..', () => {
+    fixture('4:memory:/\n', '54 50 0:32 /../../.. /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n');
+    expect(thrown(() => locateCgroup('v1', 'self', { root }))).toMatchObject({
+      code: 'OUTSIDE_MOUNT',
+      message: expect.stringMatching(/outside this process's cgroup namespace/),
+      fix: expect.stringMatching(/mount the cgroup filesystem inside the namespace/),
+    });
+  });
+
   it("resolves the v2 group of 'self' from the 0:: line, and a cgroup namespace's root", () => {
     fixture('4:memory:/x\n0::/system.slice/app.service\n', HOST_MOUNTINFO);
     expect(locateCgroup('v2', 'self', { root })).toMatchObject({

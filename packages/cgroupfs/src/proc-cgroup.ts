@@ -128,6 +128,18 @@ export function locateCgroup(
       });
     }
     groupPath = normalize(entry.path) ?? entry.path;
+    if (mount.root.split('/').includes('..')) {
+      // A mount made outside this process's cgroup namespace shows its root relative to the
+      // namespace's (`/../..`): the names between are not visible from here.
+      throw new CgroupfsError(
+        'OUTSIDE_MOUNT',
+        `${mount.mountPoint} was mounted outside this process's cgroup namespace (mount root ${mount.root}): its group cannot be found in it`,
+        {
+          path: path.join(root, 'proc/self/mountinfo'),
+          fix: 'mount the cgroup filesystem inside the namespace (docker and runc do with cgroupns=private), or name the cgroup by its path below the mount',
+        },
+      );
+    }
     const mountRoot = normalize(mount.root) ?? '/';
     if (mountRoot === '/') relativePath = groupPath;
     else if (groupPath === mountRoot) relativePath = '/';

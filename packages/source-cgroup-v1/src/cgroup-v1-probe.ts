@@ -74,7 +74,9 @@ export function probeCgroupV1(options: CgroupV1Options, host: CgroupV1Host): Cgr
       error.message,
       error.code === 'INVALID_PATH'
         ? (error.fix ?? 'check the `cgroup` option')
-        : 'name the cgroup explicitly with the `cgroup` option, or use the psi source',
+        : error.code === 'OUTSIDE_MOUNT' && error.fix
+          ? `${error.fix}; or use ${WORKS_WITHOUT_WRITING}`
+          : 'name the cgroup explicitly with the `cgroup` option, or use the psi source',
     );
   }
   const control = path.join(cgroup.directory, 'cgroup.event_control');
