@@ -41,6 +41,12 @@ export interface SurvivalRunOptions {
   readonly seconds?: number;
   /** Requests per second. Default 400. */
   readonly rate?: number;
+  /**
+   * Wraps the service's command line (`[node, ...args]`) to run it in another environment, e.g.
+   * as a non-root user with a read-only cgroupfs (test/kernel/support/container.ts). It is
+   * started inside the run's cgroup. Default: as it is.
+   */
+  readonly launch?: (argv: readonly string[]) => string[];
 }
 
 /** How a run ended. */
@@ -139,7 +145,8 @@ async function runIn(
     String(64 * 1024),
     ...guardArguments(options.guard),
   ];
-  const child = cgroup.spawn(process.execPath, args, {
+  const argv = (options.launch ?? ((plain: readonly string[]) => [...plain]))([process.execPath, ...args]);
+  const child = cgroup.spawn(argv[0], argv.slice(1), {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, PORT: '0' },
   });

@@ -97,7 +97,7 @@ export function containerSpec(kind: ContainerKind): ContainerSpec {
 const NON_ROOT = ['setpriv', '--reuid', '1000', '--regid', '1000', '--clear-groups', '--inh-caps=-all'];
 
 /** The shell commands that build the environment's mounts, run as root in the new mount namespace. */
-function mountSetup(spec: ContainerSpec, groupDirectory: string): string[] {
+function mountSetup(spec: ContainerSpec, groupDirectory: string | undefined): string[] {
   const steps: string[] = [];
   if (spec.cgroupNamespace) {
     // A mount made before `unshare -C` shows the host's hierarchy (root `/../..`); mounting anew
@@ -113,15 +113,17 @@ function mountSetup(spec: ContainerSpec, groupDirectory: string): string[] {
 
 /**
  * A launch wrapper: `argv` (a command and its arguments) as it must be run, once inside the test
- * cgroup, to find itself in environment `kind`. `groupDirectory` is the group's directory (for the
- * bind). Pass it to `TestCgroup.spawn(wrapped[0], wrapped.slice(1))`, which joins the group
+ * cgroup, to find itself in environment `kind`. `groupDirectory` is the group's directory, which
+ * only `runc-bind` needs. Pass it to `TestCgroup.spawn(wrapped[0], wrapped.slice(1))`, which joins the group
  * first: the cgroup namespace is then rooted at the group.
  */
 export function containerWrapper(
   kind: ContainerKind,
-  groupDirectory: string,
+  groupDirectory?: string,
 ): (argv: readonly string[]) => string[] {
   const spec = containerSpec(kind);
+  if (spec.bind && groupDirectory === undefined)
+    throw new Error(`container '${kind}' needs the group's directory`);
   const setup = mountSetup(spec, groupDirectory);
   return (argv) => {
     const user = spec.uid === 0 ? [] : NON_ROOT;
