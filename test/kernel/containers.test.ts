@@ -99,12 +99,10 @@ describeKernel('containers on this machine (namespaces, real kernel)', () => {
             [node, PROBE, '--fill', '176', '--file', file, '--seconds', '6'],
             25_000,
           );
+          // Runtime notices (a Node deprecation) may reach stderr; errors and crashes may not.
           for (const run of [json, text, probe]) {
-            expect({ timedOut: run.timedOut, code: run.code, stderr: run.stderr }).toEqual({
-              timedOut: false,
-              code: 0,
-              stderr: '',
-            });
+            expect({ timedOut: run.timedOut, code: run.code }).toEqual({ timedOut: false, code: 0 });
+            expect(run.stderr).not.toMatch(/error|memshed:/i);
           }
 
           // doctor --json: the environment as seen from inside, and a default scoped to the group.
