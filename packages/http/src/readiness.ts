@@ -1,11 +1,6 @@
 import { MemshedError, formatDuration, loopScheduler, stateRank, type PressureState } from '@memshed/core';
-import {
-  BehaviorSubject,
-  distinctUntilChanged,
-  type Observable,
-  type SchedulerLike,
-  type Subscription,
-} from 'rxjs';
+import { BehaviorSubject, distinctUntilChanged } from '@memshed/core/rx';
+import type { Observable, SchedulerLike, Subscription } from 'rxjs';
 import type { PressureStateSource } from './load-shedder-options';
 import {
   resolveReadinessOptions,
