@@ -35,9 +35,11 @@ export interface ReadinessOptions {
    */
   readonly level?: PressureLevel;
   /**
-   * How long the state must stay at or above {@link level} before the pod reports not ready: a
-   * number of milliseconds or a duration (`'2s'`, `'500ms'`). A short burst that memshed's actions
-   * absorb should not take the pod out of its Service. Default `'2s'`.
+   * How long pressure at or above {@link level} must last before the pod reports not ready: a
+   * number of milliseconds or a duration (`'2s'`, `'500ms'`). With the source's `events$`, events
+   * at that level must keep coming for this long (the `system` and `v8` sources repeat their level
+   * every second while it holds); without, the state must stay there this long. A short burst that
+   * memshed's actions absorb should not take the pod out of its Service. Default `'2s'`.
    */
   readonly hold?: string | number;
   /**

@@ -1,6 +1,6 @@
-import { MemshedError, type PressureState } from '@memshed/core';
+import { MemshedError, type PressureEvent, type PressureLevel, type PressureState } from '@memshed/core';
 import { ManualScheduler } from '@memshed/core/testing';
-import { BehaviorSubject } from 'rxjs';
+import { BehaviorSubject, Subject } from 'rxjs';
 import { Readiness } from './readiness';
 import type { ReadinessOptions } from './readiness-options';
 
@@ -101,6 +101,65 @@ describe(Readiness, () => {
       other.readiness.close();
       other.level$.next('critical');
       expect(other.readiness.readyForMemory).toBe(true);
+    });
+  });
+
+  describe('hold on events (a running memshed)', () => {
+    /** A source with events: each `signal` is an event at the scheduler's time, and raises the state. */
+    function withEvents(options: ReadinessOptions = {}) {
+      const scheduler = new ManualScheduler(0);
+      const level$ = new BehaviorSubject<PressureState>('normal');
+      const events$ = new Subject<PressureEvent>();
+      const readiness = new Readiness({ level$, events$ }, { scheduler, ...options });
+      const signal = (level: PressureLevel) => {
+        events$.next({ level, scope: '/', source: 'fake', time: scheduler.now() });
+        if (level$.value === 'normal' || level$.value === 'low' || level === 'critical') level$.next(level);
+      };
+      return { readiness, level$, scheduler, signal };
+    }
+
+    it('stays ready after one burst, although the state holds critical for its quiet period', () => {
+      const { readiness, scheduler, signal } = withEvents({ hold: '2s' });
+      for (let i = 0; i < 50; i++) signal('critical'); // a burst of kernel events in one instant
+      scheduler.advanceBy(5000); // the state is still critical (nothing steps it down here)
+      expect(readiness.readyForMemory).toBe(true);
+    });
+
+    it('is not ready once critical events kept coming for the hold', () => {
+      const { readiness, scheduler, signal } = withEvents({ hold: '2s' });
+      signal('critical');
+      scheduler.advanceBy(1000);
+      signal('critical');
+      scheduler.advanceBy(999);
+      signal('critical');
+      expect(readiness.readyForMemory).toBe(true);
+      scheduler.advanceBy(1);
+      signal('critical');
+      expect(readiness.readyForMemory).toBe(false);
+      expect(readiness.since).toBe(2000);
+    });
+
+    it('starts the hold over when the state fell below the level in between', () => {
+      const { readiness, level$, scheduler, signal } = withEvents({ hold: '2s' });
+      signal('critical');
+      scheduler.advanceBy(1500);
+      level$.next('medium'); // the episode ended
+      signal('medium');
+      scheduler.advanceBy(1000);
+      signal('critical');
+      expect(readiness.readyForMemory).toBe(true);
+      scheduler.advanceBy(2000);
+      signal('critical');
+      expect(readiness.readyForMemory).toBe(false);
+    });
+
+    it('ignores events below the level for the hold', () => {
+      const { readiness, scheduler, signal } = withEvents({ hold: '1s' });
+      for (let i = 0; i < 5; i++) {
+        signal('medium');
+        scheduler.advanceBy(1000);
+      }
+      expect(readiness.readyForMemory).toBe(true);
     });
   });
 

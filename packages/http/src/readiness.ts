@@ -1,4 +1,11 @@
-import { MemshedError, formatDuration, loopScheduler, stateRank, type PressureState } from '@memshed/core';
+import {
+  MemshedError,
+  formatDuration,
+  loopScheduler,
+  stateRank,
+  type PressureEvent,
+  type PressureState,
+} from '@memshed/core';
 import { BehaviorSubject, distinctUntilChanged } from '@memshed/core/rx';
 import type { Observable, SchedulerLike, Subscription } from 'rxjs';
 import type { PressureStateSource } from './load-shedder-options';
@@ -30,9 +37,13 @@ export interface ReadinessStatus {
  * Kubernetes readiness from memshed's state, with a hold and hysteresis, and the application's own
  * check composed in:
  *
- * - not ready once the state has stayed at or above `level` (critical) for `hold` (2 s): the
- *   kubelet then takes the pod out of its Service's endpoints and new connections go to other pods,
- *   while the pod finishes what it holds and memshed's actions give memory back;
+ * - not ready once pressure at or above `level` (critical) has lasted `hold` (2 s): the kubelet
+ *   then takes the pod out of its Service's endpoints and new connections go to other pods, while
+ *   the pod finishes what it holds and memshed's actions give memory back. With the source's
+ *   `events$` (a running memshed has it), "lasted" means events at that level kept coming for
+ *   `hold` within one episode of the state at or above it: one burst of events does not count,
+ *   although memshed's state holds the level for its quiet period (5 s) after it. Without
+ *   `events$`, the state itself must stay at or above `level` for `hold`;
  * - ready again once the state has stayed below `readyBelow` (medium) for `recovery` (10 s): a
  *   state that goes back and forth around `level` keeps the pod out, rather than flapping it in and
  *   out of the endpoints at every probe;
@@ -54,8 +65,12 @@ export class Readiness {
   private state: PressureState = 'normal';
   private readonly pressureReady = new BehaviorSubject<boolean>(true);
   private changedAt: number;
-  /** The pending hold (while ready) or recovery (while not ready). */
+  /** The pending hold (while ready, without events) or recovery (while not ready). */
   private timer: Subscription | undefined;
+  /** Whether the hold is measured on events (the source has `events$`) rather than on the state. */
+  private readonly holdOnEvents: boolean;
+  /** The time of the first event at or above `level` of the current episode. */
+  private episodeStart: number | undefined;
   private readonly check: ReadinessCheck | undefined;
   private readonly scheduler: SchedulerLike;
   private readonly subscription: Subscription;
@@ -75,12 +90,16 @@ export class Readiness {
     this.check = options.check;
     this.scheduler = options.scheduler ?? source.engine?.scheduler ?? loopScheduler;
     this.changedAt = this.scheduler.now();
+    this.holdOnEvents = typeof source.events$?.subscribe === 'function';
     this.subscription = source.level$.subscribe({
       next: (state) => this.enter(state),
       // Nothing watches memory any more: it must not keep the pod out of its Service forever.
       complete: () => this.stopFollowing(),
       error: () => this.stopFollowing(),
     });
+    if (source.events$ && this.holdOnEvents) {
+      this.subscription.add(source.events$.subscribe((event) => this.onEvent(event)));
+    }
   }
 
   /**
@@ -149,12 +168,27 @@ export class Readiness {
     this.state = state;
     const rank = stateRank(state);
     if (this.pressureReady.value) {
-      if (rank >= stateRank(this.options.level)) this.start(this.options.holdMs, false);
-      else this.cancel();
+      if (rank < stateRank(this.options.level)) {
+        this.episodeStart = undefined;
+        this.cancel();
+      } else if (!this.holdOnEvents) {
+        this.start(this.options.holdMs, false);
+      }
     } else if (rank < stateRank(this.options.readyBelow)) {
       this.start(this.options.recoveryMs, true);
     } else {
       this.cancel();
+    }
+  }
+
+  private onEvent(event: PressureEvent): void {
+    if (!this.pressureReady.value || this.closed) return;
+    if (stateRank(event.level) < stateRank(this.options.level)) return;
+    const now = this.scheduler.now();
+    this.episodeStart ??= now;
+    if (now - this.episodeStart >= this.options.holdMs) {
+      this.episodeStart = undefined;
+      this.set(false);
     }
   }
 
