@@ -190,3 +190,26 @@ describe(readinessProbes, () => {
     readiness.close();
   });
 });
+
+describe('fastifyReadinessProbes', () => {
+  it('makes its own readiness from { memshed } (options applied, closed with the server), and will not start without either', async () => {
+    const app = Fastify();
+    testbed.closeAfter(() => app.close());
+    await app.register(fastifyReadinessProbes, {
+      memshed: testbed.harness.memshed,
+      hold: 0,
+      readinessPath: '/health/ready',
+    });
+    const url = await app.listen({ port: 0, host: '127.0.0.1' });
+    testbed.harness.signal('critical');
+    expect((await http.fetch(`${url}/health/ready`)).status).toBe(503);
+    expect((await http.fetch(`${url}/livez`)).status).toBe(200);
+    const readiness = app.readiness;
+    await app.close();
+    expect(readiness.readyForMemory).toBe(true);
+
+    await expect(Fastify().register(fastifyReadinessProbes, {}).ready()).rejects.toThrow(
+      'fastifyReadinessProbes needs the running memshed or a readiness',
+    );
+  });
+});
