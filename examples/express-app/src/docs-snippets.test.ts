@@ -39,8 +39,10 @@ function snippets() {
 describe('docs/integrations snippets', () => {
   const all = snippets();
 
-  it('are found (http, prometheus and electron docs quote the examples)', () => {
-    expect(new Set(all.map((s) => s.doc))).toEqual(new Set(['electron.md', 'http.md', 'prometheus.md']));
+  it('are found (http, prometheus, electron and kubernetes docs quote the examples)', () => {
+    expect(new Set(all.map((s) => s.doc))).toEqual(
+      new Set(['electron.md', 'http.md', 'kubernetes.md', 'prometheus.md']),
+    );
   });
 
   it.each(all.map((s) => [`${s.doc}: ${s.source}${s.name ? `#${s.name}` : ''}`, s] as const))(

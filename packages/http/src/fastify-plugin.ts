@@ -1,5 +1,5 @@
 /**
- * `@memshed/http/fastify`: the Fastify 5 plugin. A subpath of its own because its declarations
+ * `@memshed/http/fastify`: the Fastify 5 plugins (load shedding, readiness probes). A subpath of its own because its declarations
  * import and augment fastify's types, which apps without fastify do not have.
  */
 import { MemshedError } from '@memshed/core';
@@ -117,3 +117,6 @@ const plugin: FastifyPluginAsync<FastifyLoadSheddingOptions> = async (fastify, o
  * fastify.get('/healthz', { config: { loadShedding: { priority: 'essential' } } }, async () => 'ok');
  */
 export const fastifyLoadShedding = fp(plugin, { fastify: '5.x', name: '@memshed/http' });
+
+export { fastifyReadinessProbes } from './fastify-readiness';
+export type { FastifyReadinessProbesOptions } from './fastify-readiness';

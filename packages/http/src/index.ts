@@ -1,7 +1,8 @@
 /**
  * @memshed/http: HTTP load shedding driven by memory pressure. One core ({@link LoadShedder})
  * follows memshed's state and decides per request; thin adapters plug it into node:http, Express
- * 5 and Koa; the Fastify plugin is `@memshed/http/fastify`.
+ * 5 and Koa; the Fastify plugin is `@memshed/http/fastify`. {@link Readiness} and its probe
+ * adapters turn sustained pressure into a Kubernetes readiness answer.
  */
 export { LoadShedder, isLoadShedder } from './load-shedder';
 export type { ClosableResponse } from './load-shedder';
@@ -45,5 +46,22 @@ export type {
   KoaLoadSheddingOptions,
   KoaPressureHandler,
 } from './koa-adapter';
-// The Fastify plugin is `@memshed/http/fastify`: its declarations import and augment fastify's
+export { Readiness, isReadiness } from './readiness';
+export type { NotReadyReason, ReadinessStatus } from './readiness';
+export {
+  DEFAULT_CHECK_TIMEOUT_MS,
+  DEFAULT_LIVENESS_PATH,
+  DEFAULT_READINESS_HOLD_MS,
+  DEFAULT_READINESS_PATH,
+  DEFAULT_READINESS_RECOVERY_MS,
+} from './readiness-options';
+export type {
+  ReadinessCheck,
+  ReadinessCheckResult,
+  ReadinessOptions,
+  ResolvedReadinessOptions,
+} from './readiness-options';
+export { LIVENESS_BODY, koaReadinessProbes, readinessProbes } from './readiness-probes';
+export type { KoaReadinessProbesMiddleware, ReadinessProbesMiddleware } from './readiness-probes';
+// The Fastify plugins are in `@memshed/http/fastify`: their declarations import and augment fastify's
 // types, which would break the type check of every app without fastify installed.
