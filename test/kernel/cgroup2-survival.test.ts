@@ -27,7 +27,7 @@ describeVm('the default policy on a real cgroup v2 kernel (QEMU)', () => {
 
   beforeAll(async () => {
     run = await runInVm(
-      `python3 test/vm/guest/cgroup2-survival.py ${process.execPath} ${STEP_KIB} ${EVERY_MS} ${TOTAL_MIB}`,
+      `/usr/bin/python3 test/vm/guest/cgroup2-survival.py ${process.execPath} ${STEP_KIB} ${EVERY_MS} ${TOTAL_MIB}`,
       { timeoutMs: 240_000 },
     );
     lines = run.output

@@ -62,6 +62,17 @@ function newestKernel(): { image: string; version: string } | undefined {
   return version === undefined ? undefined : { image: `/boot/vmlinuz-${version}`, version };
 }
 
+/** True when a 64-bit ELF file asks for a program interpreter (a PT_INTERP header: dynamically linked). */
+function hasInterpreter(file: string): boolean {
+  const elf = fs.readFileSync(file);
+  const headers = Number(elf.readBigUInt64LE(0x20));
+  const size = elf.readUInt16LE(0x36);
+  const count = elf.readUInt16LE(0x38);
+  const PT_INTERP = 3;
+  for (let i = 0; i < count; i++) if (elf.readUInt32LE(headers + i * size) === PT_INTERP) return true;
+  return false;
+}
+
 function onPath(command: string): boolean {
   return (process.env.PATH ?? '')
     .split(path.delimiter)
@@ -80,7 +91,12 @@ export function vmUnavailableReason(): string | undefined {
   const missing: string[] = [];
   if (!onPath(QEMU)) missing.push(`${QEMU} (qemu-system-x86)`);
   if (!onPath('cpio')) missing.push('cpio');
+  // The guest scripts and their kernel-file references are Python (test/vm/guest/*.py).
+  if (!fs.existsSync('/usr/bin/python3')) missing.push("/usr/bin/python3 (Debian's python3)");
   if (!fs.existsSync('/bin/busybox')) missing.push('/bin/busybox (busybox-static)');
+  // The initramfs has no C library: Debian's dynamically linked busybox cannot run there.
+  else if (hasInterpreter('/bin/busybox'))
+    return "/bin/busybox is dynamically linked (Debian's busybox); install busybox-static as root: apt-get install -y busybox-static";
   const kernel = newestKernel();
   if (!kernel) missing.push('/boot/vmlinuz-* (linux-image-amd64)');
   else {

@@ -111,8 +111,9 @@ def arm_reference_trigger(group, text):
 
 
 def doctor(name, wrap):
-    """Runs `memshed doctor --json` through `wrap` (a shell command with {} for it)."""
-    command = wrap.replace('{}', '%s %s doctor --json' % (NODE, CLI))
+    """Runs `memshed doctor --json` through `wrap`: a shell command where {node} and {cli} stand for
+    the Node binary and the CLI's built entry."""
+    command = wrap.format(node=NODE, cli=CLI)
     started = time.time()
     done = subprocess.run(['sh', '-c', command], capture_output=True, text=True, timeout=150)
     try:
@@ -197,10 +198,17 @@ def main():
     # read-only cgroupfs (a private mount namespace, as a container runtime sets it up).
     emit({'type': 'reference', 'name': 'svc', 'max': int(read(path(svc, 'memory.max')))})
     enter = 'echo $$ > %s;' % path(svc, 'cgroup.procs')
-    doctor('root', enter + ' exec {}')
-    doctor('nonroot-readonly',
-           "exec unshare -m sh -c '%s mount -o remount,bind,ro %s && grep \" %s \" /proc/self/mountinfo >&2 && "
-           "exec setpriv --reuid 1000 --regid 1000 --clear-groups sh -c \"id -u >&2; exec {}\"'" % (enter, MOUNT, MOUNT))
+    doctor('root', enter + ' exec {node} {cli} doctor --json')
+    # The checkout and the Node binary may sit below directories uid 1000 cannot enter (a clone in
+    # /root): give it a bind mount of the checkout and a copy of Node in the guest's /tmp, and run it
+    # from there (doctor lists the plugins installed where it runs).
+    doctor('nonroot-readonly', """exec unshare -m sh -c '%s
+        mount -o remount,bind,ro %s && grep " %s " /proc/self/mountinfo >&2 &&
+        mkdir -p /tmp/memshed-checkout && mount --bind %s /tmp/memshed-checkout &&
+        cp {node} /tmp/memshed-node && chmod 755 /tmp/memshed-node &&
+        exec setpriv --reuid 1000 --regid 1000 --clear-groups sh -c "id -u >&2;
+          cd /tmp/memshed-checkout && exec /tmp/memshed-node /tmp/memshed-checkout/%s doctor --json"'""" % (
+        enter, MOUNT, MOUNT, REPO, os.path.relpath(CLI, REPO)))
 
 
 if __name__ == '__main__':
