@@ -157,16 +157,24 @@ export function runInVm(command: string, options: VmRunOptions): Promise<VmRunRe
     qemu.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
     qemu.stderr.on('data', (chunk: Buffer) => chunks.push(chunk));
     let timedOut = false;
+    const kill = () => {
+      if (qemu.pid !== undefined && qemu.exitCode === null && qemu.signalCode === null)
+        process.kill(qemu.pid, 'SIGKILL');
+    };
     const timer = setTimeout(() => {
       timedOut = true;
-      if (qemu.pid !== undefined) process.kill(qemu.pid, 'SIGKILL');
+      kill();
     }, options.timeoutMs);
+    // A test runner that exits mid-run (a timeout, Ctrl-C) must not leave the guest running.
+    process.once('exit', kill);
     qemu.on('error', (error) => {
       clearTimeout(timer);
+      process.removeListener('exit', kill);
       reject(error);
     });
     qemu.on('close', () => {
       clearTimeout(timer);
+      process.removeListener('exit', kill);
       const consoleText = Buffer.concat(chunks).toString('utf8').replace(/\r/g, '');
       const start = consoleText.indexOf('vm-start\n');
       const body = start < 0 ? '' : consoleText.slice(start + 'vm-start\n'.length);
