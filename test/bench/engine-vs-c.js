@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The engine's accounting against the kernel's own arithmetic, side by side in one run:
-// `npm run bench -- engine-vs-c` (builds first; `--ops N --repeat N --rounds N --seed N`).
+// `npm run bench -- engine-vs-c` (builds first; `--ops N --repeat N --rounds N --warmup N --seed N`).
 //
 // Three implementations run the same deterministic workload: memshed's engine (`node.account()`
 // and `node.accountPriority()` on a ManualScheduler, listeners subscribed through `listen()`), a
@@ -14,13 +14,15 @@
 // Fidelity: the events per registration and level, and the socket-pressure samples, must be equal
 // in the three; the run fails otherwise. Performance: the engine's throughput as a ratio of C's
 // (C ns per operation / engine ns per operation); the target is TARGET_RATIO, and the run fails
-// below it. Best of `rounds` for each, on a machine that may be shared: compare ratios, not times.
+// below it. CPU time, best of `rounds` interleaved rounds after `warmup` untimed JavaScript rounds,
+// on a machine that may be shared: compare ratios, not times. Without a C compiler it says so and
+// skips.
 'use strict';
 
 const os = require('node:os');
 const { createEngine } = require('@memshed/core');
 const { ManualScheduler } = require('@memshed/core/testing');
-const { buildVmpressureC, runVmpressureC } = require('./support/vmpressure-c');
+const { buildVmpressureC, findCompiler, runVmpressureC } = require('./support/vmpressure-c');
 
 const TARGET_RATIO = 0.3;
 const LEVELS = ['low', 'medium', 'critical'];
@@ -42,8 +44,9 @@ const TICK = 128;
 const spec = {
   seed: numberArgument('seed', 0x5eed),
   ops: Math.ceil(numberArgument('ops', 1 << 20) / TICK) * TICK,
-  repeat: numberArgument('repeat', 4),
-  rounds: numberArgument('rounds', 5),
+  repeat: numberArgument('repeat', 2),
+  rounds: numberArgument('rounds', 7),
+  warmup: numberArgument('warmup', 3),
   tick: TICK,
   // Two subtrees of the root, three levels deep.
   paths: ['/', '/a', '/a/b', '/a/b/c', '/a/d', '/e', '/e/f', '/e/f/g'],
@@ -98,12 +101,16 @@ function generate({ seed, ops, parents }) {
   return { node, kind, scanned, reclaimed };
 }
 
-/** One timed run of `run()`: nanoseconds per operation and what `run()` returned. */
+/**
+ * One timed run of `run()`: CPU nanoseconds per operation and what `run()` returned. CPU time, not
+ * wall time: on a shared machine the time other processes get does not count (the C side reads
+ * CLOCK_PROCESS_CPUTIME_ID).
+ */
 function timed(run) {
-  const start = process.hrtime.bigint();
+  const start = process.cpuUsage();
   const result = run();
-  const elapsed = Number(process.hrtime.bigint() - start);
-  return { nsPerOp: elapsed / (spec.ops * spec.repeat), ...result };
+  const { user, system } = process.cpuUsage(start);
+  return { nsPerOp: ((user + system) * 1000) / (spec.ops * spec.repeat), ...result };
 }
 
 /** memshed's engine, as a source and listeners use it: one timed run. */
@@ -269,10 +276,21 @@ function median(values) {
 }
 
 function main() {
+  if (!findCompiler()) {
+    console.log(
+      'SKIPPED: no C compiler (tried $CC, cc, gcc, clang): install gcc or set CC to compare the engine with C.',
+    );
+    return;
+  }
   const { binary, compiler } = buildVmpressureC();
   const input = generate(spec);
   // Rounds interleave the three, so that load from elsewhere on a shared machine falls on all of
   // them alike; the first JavaScript round of each also warms it up.
+  // Untimed rounds first: V8 needs a few to settle its optimised code, C does not.
+  for (let round = 0; round < spec.warmup; round++) {
+    runEngine(input);
+    runNaive(input);
+  }
   const runs = { c: [], engine: [], naive: [] };
   for (let round = 0; round < spec.rounds; round++) {
     runs.c.push(runVmpressureC(binary, { ...spec, rounds: 1 }));
@@ -301,11 +319,11 @@ function main() {
   );
   console.log(
     `${operations.toLocaleString('en-US')} operations over ${spec.paths.length} nodes, ` +
-      `${spec.registrations.length} listeners, a tick every ${spec.tick}, seed ${spec.seed}, best of ${spec.rounds}`,
+      `${spec.registrations.length} listeners, a tick every ${spec.tick}, seed ${spec.seed}, best of ${spec.rounds} after ${spec.warmup} warm-up rounds`,
   );
   console.log('');
   console.log(
-    '| implementation | ns/operation | M operations/s | x of C | events low / medium / critical | socket samples |',
+    '| implementation | CPU ns/operation | M operations/CPU s | x of C | events low / medium / critical | socket samples |',
   );
   console.log('| --- | --- | --- | --- | --- | --- |');
   for (const [name, result] of [
