@@ -22,7 +22,13 @@
 const os = require('node:os');
 const { createEngine } = require('@memshed/core');
 const { ManualScheduler } = require('@memshed/core/testing');
-const { buildVmpressureC, findCompiler, runVmpressureC } = require('./support/vmpressure-c');
+const {
+  WORKLOAD,
+  buildVmpressureC,
+  findCompiler,
+  generateWorkload,
+  runVmpressureC,
+} = require('./support/vmpressure-c');
 
 const TARGET_RATIO = 0.3;
 const LEVELS = ['low', 'medium', 'critical'];
@@ -40,66 +46,14 @@ function numberArgument(name, fallback) {
   return value;
 }
 
-const TICK = 128;
 const spec = {
-  seed: numberArgument('seed', 0x5eed),
-  ops: Math.ceil(numberArgument('ops', 1 << 20) / TICK) * TICK,
+  ...WORKLOAD,
+  seed: numberArgument('seed', WORKLOAD.seed),
+  ops: Math.ceil(numberArgument('ops', 1 << 20) / WORKLOAD.tick) * WORKLOAD.tick,
   repeat: numberArgument('repeat', 2),
   rounds: numberArgument('rounds', 7),
   warmup: numberArgument('warmup', 3),
-  tick: TICK,
-  // Two subtrees of the root, three levels deep.
-  paths: ['/', '/a', '/a/b', '/a/b/c', '/a/d', '/e', '/e/f', '/e/f/g'],
-  parents: [-1, 0, 1, 2, 1, 0, 5, 6],
-  // Every mode, every level, on leaves, inner nodes and the root; some nodes have none.
-  registrations: [
-    { node: 0, level: 0, mode: 1 },
-    { node: 1, level: 1, mode: 0 },
-    { node: 2, level: 0, mode: 2 },
-    { node: 3, level: 2, mode: 0 },
-    { node: 4, level: 0, mode: 0 },
-    { node: 5, level: 0, mode: 0 },
-    { node: 5, level: 2, mode: 1 },
-    { node: 7, level: 1, mode: 1 },
-    { node: 7, level: 0, mode: 2 },
-  ],
 };
-
-/**
- * The workload, as support/vmpressure.c generates it (keep the two identical): xorshift32 from
- * `seed`; a reclaim efficiency per node (0-576 of 512) redrawn now and then; per operation a node,
- * a kind (1 in 32 a reclaim priority 0-15, 6 in 32 tree = false, the rest tree = true), 0-255 pages
- * scanned and the reclaimed pages that the node's efficiency gives, plus 0-3 (slab).
- * kind: 0 tree = false, 1 tree = true, 2 priority (in `scanned`).
- */
-function generate({ seed, ops, parents }) {
-  let state = seed >>> 0;
-  const next = () => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return (state >>>= 0);
-  };
-  const nodeCount = parents.length;
-  const efficiency = new Uint32Array(nodeCount);
-  for (let n = 0; n < nodeCount; n++) efficiency[n] = next() % 577;
-  const node = new Uint8Array(ops);
-  const kind = new Uint8Array(ops);
-  const scanned = new Uint16Array(ops);
-  const reclaimed = new Uint16Array(ops);
-  for (let i = 0; i < ops; i++) {
-    const r = next();
-    const n = r % nodeCount;
-    const k = (r >>> 8) & 31;
-    const s = (r >>> 13) & 255;
-    if (((r >>> 21) & 63) === 0) efficiency[n] = next() % 577;
-    node[i] = n;
-    kind[i] = k === 0 ? 2 : k <= 6 ? 0 : 1;
-    scanned[i] = k === 0 ? (r >>> 13) & 15 : s;
-    reclaimed[i] = ((s * efficiency[n]) >>> 9) + ((r >>> 27) & 3);
-  }
-  return { node, kind, scanned, reclaimed };
-}
 
 /**
  * One timed run of `run()`: CPU nanoseconds per operation and what `run()` returned. CPU time, not
@@ -283,7 +237,7 @@ function main() {
     return;
   }
   const { binary, compiler } = buildVmpressureC();
-  const input = generate(spec);
+  const input = generateWorkload(spec);
   // Rounds interleave the three, so that load from elsewhere on a shared machine falls on all of
   // them alike; the first JavaScript round of each also warms it up.
   // Untimed rounds first: V8 needs a few to settle its optimised code, C does not.
@@ -362,4 +316,4 @@ function main() {
 
 // Loaded by a profiler script (`node --cpu-prof`, `perf stat`), the runs are at hand without the table.
 if (require.main === module) main();
-else module.exports = { spec, generate, runEngine, runNaive };
+else module.exports = { spec, runEngine, runNaive };
