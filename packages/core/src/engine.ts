@@ -12,8 +12,9 @@ import {
 import { loopScheduler } from './scheduler';
 import {
   VMPRESSURE_CRITICAL_PRIORITY,
+  VMPRESSURE_LEVEL_CRITICAL,
+  VMPRESSURE_LEVEL_MEDIUM,
   VMPRESSURE_WINDOW,
-  levelForPercent,
   vmpressurePercent,
 } from './vmpressure';
 
@@ -137,13 +138,27 @@ export interface PressureEngine {
 const NONE = -1;
 const SOCKET_PRESSURE_HOLD_MS = 1000;
 
+/**
+ * One listener, with its mode decided once at registration: `vmpressure_event()` tests the mode
+ * for every registration of every node a work function walks, so the walk reads two booleans
+ * instead of comparing strings.
+ */
 interface Registration {
   readonly level: number;
-  readonly mode: PressureMode;
+  /** `local`: only reclaim in the listener's own node. */
+  readonly skipWhenAncestor: boolean;
+  /** `default`: no passthrough once a listener below was signalled. */
+  readonly skipWhenSignalled: boolean;
   readonly subscriber: Subscriber<PressureEvent>;
 }
 
-/** Per-path state, shared by every handle of that path (the kernel's `struct vmpressure`). */
+/**
+ * Per-path state, shared by every handle of that path (the kernel's `struct vmpressure`).
+ *
+ * `account()` runs for every reclaim pass a source reports, so this class keeps what it reads on
+ * itself (the window, the scheduler) rather than behind the engine, and every field is set in the
+ * constructor with its final type: one hidden class for all nodes keeps the call sites monomorphic.
+ */
 class VmpressureState {
   // tree == true accounting (userland events)
   treeScanned = 0;
@@ -159,21 +174,27 @@ class VmpressureState {
   signalSource = '';
   // one pending work per node
   workPending = false;
-  work: Subscription | undefined;
+  work: Subscription | undefined = undefined;
   // copy-on-write, so that a listener may unsubscribe while being delivered to
   registrations: readonly Registration[] = [];
   readonly handles = new Map<string, NodeHandle>();
+  readonly window: number;
+  readonly scheduler: SchedulerLike;
 
   constructor(
     readonly engine: VmpressureEngine,
     readonly path: string,
     readonly parent: VmpressureState | undefined,
-  ) {}
+  ) {
+    this.window = engine.window;
+    this.scheduler = engine.scheduler;
+  }
 
+  /** `schedule_work()`: a no-op while the node's work is pending. */
   scheduleWork(): void {
     if (this.workPending) return;
     this.workPending = true;
-    this.work = this.engine.scheduler.schedule(runWork, 0, this);
+    this.work = this.scheduler.schedule(runWork, 0, this);
   }
 
   /** `vmpressure_work_fn`: snapshot and zero the counters, compute, walk up. */
@@ -188,12 +209,12 @@ class VmpressureState {
         this.treeScanned = 0;
         this.treeReclaimed = 0;
         const pressure = vmpressurePercent(scanned, reclaimed);
-        const level = levelForPercent(pressure);
-        this.walk({
-          level,
+        const level = levelIndexForPercent(pressure);
+        this.walk(level, {
+          level: PRESSURE_LEVELS[level],
           scope: this.path,
           source: this.treeSource,
-          time: this.engine.scheduler.now(),
+          time: this.scheduler.now(),
           scanned,
           reclaimed,
           pressure,
@@ -201,27 +222,34 @@ class VmpressureState {
       }
     }
     if (this.pendingSignal !== NONE) {
-      const level = PRESSURE_LEVELS[this.pendingSignal];
+      const level = this.pendingSignal;
       this.pendingSignal = NONE;
-      this.walk({ level, scope: this.path, source: this.signalSource, time: this.engine.scheduler.now() });
+      this.walk(level, {
+        level: PRESSURE_LEVELS[level],
+        scope: this.path,
+        source: this.signalSource,
+        time: this.scheduler.now(),
+      });
     }
   }
 
   /** The work function's loop: this node, then every ancestor, with the ancestor/signalled flags. */
-  private walk(event: PressureEvent): void {
-    const level = levelIndex(event.level);
+  private walk(level: number, event: PressureEvent): void {
     let signalled = this.deliver(event, level, false, false);
-    for (let node = this.parent; node; node = node.parent) {
-      if (node.deliver(event, level, true, signalled)) signalled = true;
+    for (let node = this.parent; node !== undefined; node = node.parent) {
+      if (node.registrations.length !== 0 && node.deliver(event, level, true, signalled)) signalled = true;
     }
   }
 
   /** `vmpressure_event`: the three mode rules, then "a listener fires for its level and above". */
   private deliver(event: PressureEvent, level: number, ancestor: boolean, signalled: boolean): boolean {
+    // The array is replaced, never changed, when listeners come and go: this one stays whole.
+    const registrations = this.registrations;
     let delivered = false;
-    for (const registration of this.registrations) {
-      if (ancestor && registration.mode === 'local') continue;
-      if (signalled && registration.mode === 'default') continue;
+    for (let i = 0; i < registrations.length; i++) {
+      const registration = registrations[i];
+      if (ancestor && registration.skipWhenAncestor) continue;
+      if (signalled && registration.skipWhenSignalled) continue;
       if (level < registration.level) continue;
       registration.subscriber.next(event);
       delivered = true;
@@ -236,6 +264,11 @@ class VmpressureState {
   unregister(registration: Registration): void {
     this.registrations = this.registrations.filter((r) => r !== registration);
   }
+}
+
+/** `vmpressure_level()` as the kernel's enum: 0 low, 1 medium, 2 critical. */
+function levelIndexForPercent(pressure: number): number {
+  return pressure >= VMPRESSURE_LEVEL_CRITICAL ? 2 : pressure >= VMPRESSURE_LEVEL_MEDIUM ? 1 : 0;
 }
 
 function runWork(this: unknown, state?: VmpressureState): void {
@@ -264,32 +297,19 @@ class NodeHandle implements PressureNode {
     const state = this.state;
     if (tree) {
       state.treeReclaimed += reclaimed;
-      state.treeSource = this.source;
-      if ((state.treeScanned += scanned) < state.engine.window) return;
+      // Read before write: most calls come from the handle that made the last one.
+      if (state.treeSource !== this.source) state.treeSource = this.source;
+      if ((state.treeScanned += scanned) < state.window) return;
       state.windowReady = true;
-      state.scheduleWork();
+      if (!state.workPending) state.scheduleWork();
     } else {
-      this.accountSocket(scanned, reclaimed);
-    }
-  }
-
-  private accountSocket(scanned: number, reclaimed: number): void {
-    const state = this.state;
-    // "For now, no users for root-level efficiency."
-    if (!state.parent) return;
-    state.reclaimed += reclaimed;
-    if ((state.scanned += scanned) < state.engine.window) return;
-    const pressure = vmpressurePercent(state.scanned, state.reclaimed);
-    state.scanned = 0;
-    state.reclaimed = 0;
-    if (levelForPercent(pressure) !== 'low') {
-      state.socketPressureUntil = state.engine.scheduler.now() + SOCKET_PRESSURE_HOLD_MS;
+      accountSocket(state, scanned, reclaimed);
     }
   }
 
   accountPriority(priority: number): void {
     if (priority > VMPRESSURE_CRITICAL_PRIORITY) return;
-    this.account(this.state.engine.window, 0, true);
+    this.account(this.state.window, 0, true);
   }
 
   signal(level: PressureLevel): void {
@@ -317,18 +337,37 @@ class NodeHandle implements PressureNode {
         subscriber.complete();
         return;
       }
-      const registration: Registration = { level: index, mode, subscriber };
+      const registration: Registration = {
+        level: index,
+        skipWhenAncestor: mode === 'local',
+        skipWhenSignalled: mode === 'default',
+        subscriber,
+      };
       state.register(registration);
       return () => state.unregister(registration);
     });
   }
 
   socketPressure(): boolean {
-    return this.state.engine.scheduler.now() < this.state.socketPressureUntil;
+    return this.state.scheduler.now() < this.state.socketPressureUntil;
   }
 
   withSource(source: string): PressureNode {
     return this.state.engine.handle(this.state, source);
+  }
+}
+
+/** `vmpressure(tree = false)`: the node's own window, read by {@link PressureNode.socketPressure}. */
+function accountSocket(state: VmpressureState, scanned: number, reclaimed: number): void {
+  // "For now, no users for root-level efficiency."
+  if (state.parent === undefined) return;
+  state.reclaimed += reclaimed;
+  if ((state.scanned += scanned) < state.window) return;
+  const pressure = vmpressurePercent(state.scanned, state.reclaimed);
+  state.scanned = 0;
+  state.reclaimed = 0;
+  if (pressure >= VMPRESSURE_LEVEL_MEDIUM) {
+    state.socketPressureUntil = state.scheduler.now() + SOCKET_PRESSURE_HOLD_MS;
   }
 }
 

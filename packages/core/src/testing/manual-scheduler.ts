@@ -2,22 +2,24 @@ import type { SchedulerAction, SchedulerLike } from 'rxjs';
 // The simulator runs on this scheduler outside tests: one RxJS module, not the 223 of 'rxjs'.
 import { Subscription } from '../rx';
 
-interface Entry {
-  due: number;
-  seq: number;
-  action: ManualAction<unknown>;
-  state: unknown;
-}
-
 class ManualAction<T> extends Subscription implements SchedulerAction<T> {
-  entry: Entry | undefined;
+  // The queue holds the actions themselves (no entry object per schedule): the engine schedules
+  // one action per window, so this is the simulator's per-window cost.
+  queued = false;
+  due = 0;
+  state: T | undefined = undefined;
 
   constructor(
     private readonly scheduler: ManualScheduler,
     readonly work: (this: SchedulerAction<T>, state?: T) => void,
   ) {
     super();
-    this.add(() => this.scheduler.dequeue(this as ManualAction<unknown>));
+  }
+
+  // An override rather than a finalizer, which would allocate a closure and an array per action.
+  override unsubscribe(): void {
+    if (!this.closed) this.scheduler.dequeue(this as ManualAction<unknown>);
+    super.unsubscribe();
   }
 
   schedule(state?: T, delay = 0): Subscription {
@@ -39,8 +41,7 @@ class ManualAction<T> extends Subscription implements SchedulerAction<T> {
  */
 export class ManualScheduler implements SchedulerLike {
   private time: number;
-  private seq = 0;
-  private queue: Entry[] = [];
+  private readonly queue: ManualAction<unknown>[] = [];
 
   constructor(start = 0) {
     this.time = start;
@@ -66,15 +67,18 @@ export class ManualScheduler implements SchedulerLike {
 
   /** Moves the clock to `time`, running what falls due, in order. */
   advanceTo(time: number): void {
+    const queue = this.queue;
     for (;;) {
-      const next = this.queue[0];
+      const next = queue[0];
       if (!next || next.due > time) break;
-      this.queue.shift();
-      this.time = Math.max(this.time, next.due);
-      next.action.entry = undefined;
-      next.action.work.call(next.action, next.state);
+      queue.shift();
+      if (next.due > this.time) this.time = next.due;
+      next.queued = false;
+      const state = next.state;
+      next.state = undefined;
+      next.work.call(next, state);
     }
-    this.time = Math.max(this.time, time);
+    if (time > this.time) this.time = time;
   }
 
   /** How many actions are waiting. */
@@ -85,19 +89,24 @@ export class ManualScheduler implements SchedulerLike {
   /** @internal */
   enqueue(action: ManualAction<unknown>, state: unknown, delay: number): void {
     this.dequeue(action);
-    const entry: Entry = { due: this.time + Math.max(0, delay), seq: this.seq++, action, state };
-    action.entry = entry;
-    // Keep the queue sorted by (due, seq); it is small in practice.
-    let index = this.queue.length;
-    while (index > 0 && this.queue[index - 1].due > entry.due) index--;
-    this.queue.splice(index, 0, entry);
+    action.due = this.time + Math.max(0, delay);
+    action.state = state;
+    action.queued = true;
+    // Keep the queue sorted by due time, FIFO at equal times; it is small in practice, and work
+    // due now goes last.
+    const queue = this.queue;
+    let index = queue.length;
+    while (index > 0 && queue[index - 1].due > action.due) index--;
+    if (index === queue.length) queue.push(action);
+    else queue.splice(index, 0, action);
   }
 
   /** @internal */
   dequeue(action: ManualAction<unknown>): void {
-    if (!action.entry) return;
-    const index = this.queue.indexOf(action.entry);
+    if (!action.queued) return;
+    const index = this.queue.indexOf(action);
     if (index >= 0) this.queue.splice(index, 1);
-    action.entry = undefined;
+    action.queued = false;
+    action.state = undefined;
   }
 }
