@@ -14,6 +14,7 @@
 //                   fixture the unit test holds the model to) and the table to stdout as markdown.
 // --simulate-only   no kernel: compare the model with the committed fixture (for model work).
 // --seconds S       per-second detail of each run on stderr (default off: S = 0).
+// --json            print { medians, rows } as JSON instead of the table (the kernel test reads it).
 //
 // Needs Linux, root, a cgroup v1 memory controller, the native addon and a C compiler. Run it on a
 // machine that is otherwise quiet: /proc/vmstat counts every group's reclaim, and vmpressure event
@@ -41,13 +42,14 @@ const FIXTURE = path.join(__dirname, 'kernel-medians.json');
 const MiB = 1024 * 1024;
 
 function parseArguments(argv) {
-  const options = { runs: 3, workloads: [], write: false, simulateOnly: false, detail: false };
+  const options = { runs: 3, workloads: [], write: false, simulateOnly: false, detail: false, json: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--runs') options.runs = Number(argv[++i]);
     else if (arg === '--workload') options.workloads.push(argv[++i]);
     else if (arg === '--write') options.write = true;
     else if (arg === '--simulate-only') options.simulateOnly = true;
+    else if (arg === '--json') options.json = true;
     else if (arg === '--seconds') options.detail = Number(argv[++i]) > 0;
     else
       throw new Error(`calibrate: unknown argument '${arg}'. Fix: see the usage at the top of ${__filename}`);
@@ -362,6 +364,10 @@ async function main() {
     if (!workload || !selected.includes(workload)) continue;
     const simulated = await sim.simulateCalibrationMedians(workload, entry.inputs);
     rows.push({ workload: workload.name, kernel: entry.kernel, simulated });
+  }
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify({ medians, rows })}\n`);
+    return;
   }
   const { markdown, within } = table(rows);
   process.stdout.write(
