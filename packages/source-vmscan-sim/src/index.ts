@@ -43,6 +43,24 @@ export {
   simulatedGcModule,
 } from './simulated-hooks';
 export { Simulation } from './simulation';
+export {
+  CALIBRATION_TOLERANCE,
+  CALIBRATION_WORKLOADS,
+  TARGET_FIGURES,
+  calibrationScenario,
+  figures,
+  median,
+  relativeError,
+  simulateCalibration,
+  simulateCalibrationMedians,
+} from './calibration';
+export type {
+  CalibrationFigures,
+  CalibrationInputs,
+  CalibrationWorkload,
+  KernelCalibration,
+  KernelMedians,
+} from './calibration';
 export { STATE_COLORS, renderPlotSvg, stateIntervals } from './plot';
 export { renderPlotHtml } from './plot-html';
 export { formatTime } from './svg-elements';

@@ -15,10 +15,16 @@ export class LruList {
   hot = 0;
   /** Pages nobody is coming back for soon: read once, leaked, stale. Reclaimable at the first look. */
   cold = 0;
+  /**
+   * Cold page cache still locked for read I/O (readahead in flight): the newest pages of the list,
+   * which reclaim reaches only after every other page and cannot free (`shrink_folio_list`:
+   * `folio_trylock` fails). They turn cold when their I/O completes.
+   */
+  locked = 0;
 
   /** Pages on the list. */
   get size(): number {
-    return this.hot + this.cold;
+    return this.hot + this.cold + this.locked;
   }
 
   /** Moves `hot` + `cold` pages from this list to `to`. */
@@ -131,6 +137,8 @@ export class MemoryGroup {
   refaultsAtLastReclaim = 0;
   /** Probability that reclaim finds a hot page of this group referenced (its workload's `hot`). */
   hotReference = 0.9;
+  /** Pages of the newest reads that stay locked for read I/O now (its workload's readahead, times its load). */
+  readaheadPages = 0;
   /** The engine node fed by reclaim that targets this group, once the source has started. */
   node: PressureNode | undefined;
   private subtreeCache: MemoryGroup[] | undefined;
@@ -185,6 +193,25 @@ export class MemoryGroup {
   /** Pages of this group's own lists (without descendants). */
   get ownPages(): number {
     return this.file.size + this.anon.size;
+  }
+
+  /**
+   * Cold file pages just read (`filemap_add_folio` in a readahead batch): they join the inactive
+   * list locked for read I/O, and the oldest of the locked ones beyond the readahead window
+   * complete (`filemap_read_folio` / end of the read bio: unlocked, now ordinary cold page cache).
+   */
+  addReadPages(pages: number): void {
+    const inactive = this.file.inactive;
+    inactive.locked += pages;
+    this.completeReads(inactive.locked - this.readaheadPages);
+  }
+
+  /** Completes the read I/O of up to `pages` locked file pages (the oldest): they become cold. */
+  completeReads(pages: number): void {
+    const inactive = this.file.inactive;
+    const done = min(max(0, pages), inactive.locked);
+    inactive.locked -= done;
+    inactive.cold += done;
   }
 
   /**

@@ -88,6 +88,11 @@ const filesSchema = z.strictObject({
   reads: rateSchema.default(0),
   /** Read-once data (logs, backups), bytes per second: page cache nobody comes back for. */
   stream: rateSchema.default(0),
+  /**
+   * Page cache of its newest reads still locked for read I/O (the readahead window in flight),
+   * bytes, at a load of 1: reclaim scans these pages but cannot free them yet. Default 0.
+   */
+  readahead: sizeSchema.default(0),
 });
 
 const phaseSchema = z.strictObject({
@@ -125,7 +130,7 @@ const workloadSchema = z.strictObject({
   /** Random variation of the load (an Ornstein-Uhlenbeck process around 1, this standard deviation). */
   jitter: z.number().min(0).max(0.5).default(0.1),
   /** File reading. */
-  files: filesSchema.default({ workingSet: 0, reads: 0, stream: 0 }),
+  files: filesSchema.default({ workingSet: 0, reads: 0, stream: 0, readahead: 0 }),
   /** Restart this long after an OOM kill, or `never` (Infinity). */
   restart: durationOrNeverSchema.default(5000),
   /** Caches the application can purge. */

@@ -322,21 +322,33 @@ export class SimulatedMachine implements AppHost {
     }
     const pages = this.charge(demand, wanted);
     demand.pages = wanted - pages;
-    if (pages === 0) return;
-    placeCharged(demand, pages, this.swap, this.wsEverLoaded, this.currentSettings(workload).workingSet);
+  }
+
+  /** Puts pages just charged for `demand` on the lists (the kernel adds each folio to the LRU once charged). */
+  private place(demand: Demand, pages: number): void {
+    if (pages <= 0) return;
+    placeCharged(
+      demand,
+      pages,
+      this.swap,
+      this.wsEverLoaded,
+      this.currentSettings(demand.workload).workingSet,
+    );
   }
 
   /**
    * `try_charge`: charges up to `pages` to the demand's group, one reclaim run (nr_to_reclaim 32)
    * each time a limit is hit, as page faults do. A run that frees something is retried at once;
    * after MAX_RECLAIM_RETRIES runs that free nothing, the group over its limit goes OOM. Stops early
-   * when the slice's reclaim budget is spent. Returns the pages charged; if the workload was killed
-   * meanwhile, nothing stays charged and it returns 0.
+   * when the slice's reclaim budget is spent. Charged pages join the lists before each reclaim run.
+   * Returns the pages charged; if the workload was killed meanwhile, what was not on the lists yet
+   * is uncharged and it returns what was.
    */
   private charge(demand: Demand, pages: number): number {
     const workload = demand.workload;
     const group = workload.group;
     let charged = 0;
+    let placed = 0;
     while (charged < pages && workload.alive) {
       const margin = group.margin();
       if (margin > 0) {
@@ -345,6 +357,10 @@ export class SimulatedMachine implements AppHost {
         charged += count;
         continue;
       }
+      // What is charged so far is on the lists before reclaim looks at them: a fault charges and
+      // adds its folio, then the next one charges (and reclaims) in turn.
+      this.place(demand, charged - placed);
+      placed = charged;
       if (this.budget <= 0) break;
       this.budget--;
       const over = group.overLimit(1)!;
@@ -356,15 +372,17 @@ export class SimulatedMachine implements AppHost {
       demand.retries = MAX_RECLAIM_RETRIES;
       if (!this.oomKill(over)) {
         // Nothing to kill: the allocation fails.
+        this.place(demand, charged - placed);
         demand.pages = 0;
         return charged;
       }
     }
     if (!workload.alive) {
-      // The faulting task died: its pending charge goes with it.
-      group.uncharge(charged);
-      return 0;
+      // The faulting task died: its pending charge goes with it (what was placed went with the kill).
+      group.uncharge(charged - placed);
+      return placed;
     }
+    this.place(demand, charged - placed);
     return charged;
   }
 

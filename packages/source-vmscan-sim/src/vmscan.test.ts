@@ -186,3 +186,43 @@ describe(Vmscan, () => {
     });
   });
 });
+
+describe('pages under read I/O', () => {
+  it('are the newest on the list: reclaim frees the older pages first, at full efficiency', () => {
+    const target = group('/sim', 10_000);
+    fill(target, { inactiveFile: [0, 1_000] });
+    target.readaheadPages = 500;
+    target.addReadPages(600); // 100 complete at once: only the window stays locked
+    target.charge(600);
+    expect(target.file.inactive).toMatchObject({ cold: 1_100, locked: 500 });
+    const calls: Call[] = [];
+    target.node = recordingNode(calls);
+    const vmscan = new Vmscan(new Prng(1), noSwap(), 60);
+    expect(vmscan.tryToFreeMemCgroupPages(target, 32)).toBeGreaterThanOrEqual(32);
+    const accounted = calls.filter((call) => call[0] === 'account');
+    expect(accounted.every(([, scanned, reclaimed]) => scanned === reclaimed)).toBe(true);
+    expect(target.file.inactive.locked).toBe(500);
+  });
+
+  it('are scanned but not freed; the run escalates to critical priorities, and their reads complete by its end', () => {
+    const target = group('/sim', 10_000);
+    target.readaheadPages = 2_000;
+    target.addReadPages(2_010);
+    target.charge(2_010);
+    const calls: Call[] = [];
+    target.node = recordingNode(calls);
+    const vmscan = new Vmscan(new Prng(1), noSwap(), 60);
+    // 10 unlocked pages: fewer than nr_to_reclaim, so the run goes down to priority 0.
+    expect(vmscan.tryToFreeMemCgroupPages(target, 32)).toBe(10);
+    expect(calls).toContainEqual(['prio', 0]);
+    const tree = calls.filter(
+      (call): call is ['account', number, number, boolean] => call[0] === 'account' && call[3],
+    );
+    const scanned = tree.reduce((sum, [, s]) => sum + s, 0);
+    expect(scanned).toBeGreaterThan(2_000); // the locked pages, scanned at several priorities
+    expect(tree.reduce((sum, [, , r]) => sum + r, 0)).toBe(10);
+    // The reads completed meanwhile: the next run frees at once.
+    expect(target.file.inactive).toMatchObject({ locked: 0, cold: 2_000 });
+    expect(vmscan.tryToFreeMemCgroupPages(target, 32)).toBeGreaterThanOrEqual(32);
+  });
+});

@@ -30,6 +30,8 @@ export interface ScanControl {
   nrScanned: number;
   /** The current priority: 12 down to 0; each pass scans `size >> priority` pages of each list. */
   priority: number;
+  /** Pages found locked for read I/O in this run (scanned, kept). */
+  nrLocked: number;
 }
 
 // LRU indices in the kernel's order (for_each_evictable_lru).
@@ -73,6 +75,7 @@ export class Vmscan {
       nrReclaimed: 0,
       nrScanned: 0,
       priority: DEF_PRIORITY,
+      nrLocked: 0,
     };
     target.stats.reclaimRuns++;
     do {
@@ -84,7 +87,13 @@ export class Vmscan {
       if (sc.nrReclaimed >= sc.nrToReclaim) break;
     } while (--sc.priority >= 0);
     // snapshot_refaults: the next run tells thrashing from the refaults since this one.
-    for (const group of target.subtree) group.refaultsAtLastReclaim = group.stats.refaults;
+    for (const group of target.subtree) {
+      group.refaultsAtLastReclaim = group.stats.refaults;
+      // A run that had to scan pages under read I/O escalated through its priorities over them;
+      // their reads (from a disk cache, in microseconds) complete meanwhile. The next run finds them
+      // unlocked: in-flight reads delay reclaim, they do not make it fail for good.
+      if (sc.nrLocked > 0) group.completeReads(group.file.inactive.locked);
+    }
     return sc.nrReclaimed;
   }
 
@@ -237,9 +246,14 @@ export class Vmscan {
   private shrinkInactiveList(count: number, group: MemoryGroup, file: boolean, sc: ScanControl): number {
     const pair = file ? group.file : group.anon;
     const list = pair.inactive;
-    const take = min(count, list.size);
+    const all = min(count, list.size);
+    if (all === 0) return 0;
+    sc.nrScanned += all;
+    // Pages locked for read I/O are the newest on the list: reached only once the older pages are
+    // isolated, and kept (shrink_folio_list: folio_trylock fails, `goto keep`: back on the list).
+    const take = min(all, list.hot + list.cold);
+    sc.nrLocked += all - take;
     if (take === 0) return 0;
-    sc.nrScanned += take;
     const hot = this.random.hypergeometric(take, list.hot, list.cold);
     const cold = take - hot;
     const referenced = this.random.binomial(hot, group.hotReference);

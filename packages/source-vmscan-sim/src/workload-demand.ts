@@ -94,6 +94,8 @@ export function planStep(
   }
   queue(workload, 'anon', take(carry, 'leak', settings.leak * scale), workload.leaked);
 
+  // In-flight reads grow with the read rate (Little's law): the window follows the load.
+  group.readaheadPages = floor(bytesToPages(workload.spec.files.readahead) * workload.load);
   const workingSet = bytesToPages(settings.workingSet);
   // A working set that shrank leaves pages that are now just data.
   const excess = group.file.hot - workingSet;
@@ -186,11 +188,11 @@ export function placeCharged(
       break;
     }
     case 'data':
-      group.file.inactive.cold += pages;
       group.fileColdData += pages;
+      group.addReadPages(pages);
       break;
     case 'stream':
-      group.file.inactive.cold += pages;
+      group.addReadPages(pages);
       break;
   }
 }
