@@ -33,6 +33,11 @@ export interface PressureEvent {
   readonly source: string;
   /** When the work function ran, in the engine scheduler's milliseconds. */
   readonly time: number;
+  /**
+   * Why the level was signalled, in words, when the source says (signalled events only), e.g.
+   * `limit in 0.8 s at 120 MiB/s`.
+   */
+  readonly reason?: string;
   /** Pages scanned in the window (count-based events only). */
   readonly scanned?: number;
   /** Pages reclaimed in the window (count-based events only). */
@@ -86,9 +91,10 @@ export interface PressureNode {
 
   /**
    * Enters the walk up the tree with a level that was already decided (by the kernel's eventfd,
-   * a PSI trigger, the OS). Signals in one turn are coalesced to the highest level.
+   * a PSI trigger, the OS). Signals in one turn are coalesced to the highest level, which keeps
+   * its `reason` (the event's {@link PressureEvent.reason}).
    */
-  signal(level: PressureLevel): void;
+  signal(level: PressureLevel, reason?: string): void;
 
   /**
    * Registers a listener, as writing to `cgroup.event_control` does: subscribe registers,
@@ -172,6 +178,7 @@ class VmpressureState {
   // signal() coalescing
   pendingSignal = NONE;
   signalSource = '';
+  signalReason: string | undefined;
   // one pending work per node
   workPending = false;
   work: Subscription | undefined = undefined;
@@ -223,13 +230,16 @@ class VmpressureState {
     }
     if (this.pendingSignal !== NONE) {
       const level = this.pendingSignal;
+      const reason = this.signalReason;
       this.pendingSignal = NONE;
-      this.walk(level, {
-        level: PRESSURE_LEVELS[level],
-        scope: this.path,
-        source: this.signalSource,
-        time: this.scheduler.now(),
-      });
+      this.signalReason = undefined;
+      const time = this.scheduler.now();
+      this.walk(
+        level,
+        reason === undefined
+          ? { level: PRESSURE_LEVELS[level], scope: this.path, source: this.signalSource, time }
+          : { level: PRESSURE_LEVELS[level], scope: this.path, source: this.signalSource, time, reason },
+      );
     }
   }
 
@@ -312,13 +322,14 @@ class NodeHandle implements PressureNode {
     this.account(this.state.window, 0, true);
   }
 
-  signal(level: PressureLevel): void {
+  signal(level: PressureLevel, reason?: string): void {
     if (!isPressureLevel(level)) throw invalidLevel(level);
     const state = this.state;
     const index = levelIndex(level);
     if (index >= state.pendingSignal) {
       state.pendingSignal = index;
       state.signalSource = this.source;
+      state.signalReason = reason;
     }
     state.scheduleWork();
   }

@@ -2,6 +2,7 @@ import { CgroupV1Memory, CgroupV2Memory } from '@memshed/cgroupfs';
 import {
   MemshedError,
   formatBytes,
+  formatDuration,
   type PressureSink,
   type PressureSource,
   type SourceAvailability,
@@ -118,6 +119,15 @@ export class SystemSource implements PressureSource {
     this.host = undefined;
   }
 
+  /**
+   * While it runs, the container's growth and time to limit as last read, e.g. `container growing
+   * 120 MiB/s, limit in 0.8 s`; undefined when the container part is off or not running.
+   */
+  detail(): string | undefined {
+    const trend = this.container?.describeTrend();
+    return trend && `container ${trend}`;
+  }
+
   /** How the container is watched once started: `eventfd`, `poll`, or undefined when it is not. */
   get containerMode(): 'eventfd' | 'poll' | undefined {
     return this.container?.mode;
@@ -197,9 +207,13 @@ export class SystemSource implements PressureSource {
         : reader instanceof CgroupV2Memory
           ? `polled every ${options.interval} ms, memory.events watched`
           : `RSS polled every ${options.interval} ms`;
+    const ttl = options.timeToLimit;
+    const timeToLimit = ttl
+      ? `, or when the limit is less than ${formatDuration(ttl.medium)} (medium) or ${formatDuration(ttl.critical)} (critical) away at the growth rate`
+      : '';
     return (
       `${reader.kind} ${reader.name}: ${formatBytes(sample.usage)} of ${formatBytes(sample.limit)}, ` +
-      `medium at ${formatThreshold(options.medium)}, critical at ${formatThreshold(options.critical)} (${how})`
+      `medium at ${formatThreshold(options.medium)}, critical at ${formatThreshold(options.critical)}${timeToLimit} (${how})`
     );
   }
 }
