@@ -19,7 +19,7 @@ function runConfig(name: string, delay: number, extra = ''): CorpusCase {
       '.memshedrc.yaml': `plugins: [./plugins/test-plugins.cjs]
 sources:
   - use: test-pulse
-    with: { level: critical, every: 20 }
+    with: { level: critical, every: 20, reason: 'test pulse' }
 policies:
   - name: shed
     when: { level: medium, for: 40ms }
@@ -75,7 +75,7 @@ describe('memshed run', () => {
       reason: 'episode',
       run: 1,
       dryRun: false,
-      trigger: { level: 'critical', scope: '/', source: 'test-pulse' },
+      trigger: { level: 'critical', scope: '/', source: 'test-pulse', reason: 'test pulse' },
     });
     expect(lines.filter((line) => line.type === 'action').slice(0, 2)).toMatchObject([
       { policy: 'shed', action: 'test-purge', status: 'ok', freedBytes: 4096, summary: 'purged 25%' },
@@ -130,7 +130,7 @@ describe('memshed run', () => {
     const out = io.out();
     expect(out).toMatch(/running .*\.memshedrc\.yaml: 1 policy \(shed\), dry run; SIGINT or SIGTERM to stop/);
     expect(out).toMatch(
-      /fired {4}shed: first run of the episode, state critical held \d+ms \(last: critical at \/ from test-pulse\), dry run/,
+      /fired {4}shed: first run of the episode, state critical held \d+ms \(last: critical at \/ from test-pulse: test pulse\), dry run/,
     );
     // A dry run frees nothing: while the state holds, the policy backs off rather than re-running.
     expect(out).toMatch(

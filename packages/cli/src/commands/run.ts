@@ -6,6 +6,7 @@ import {
   silentLogger,
   type ActionRunRecord,
   type MemshedError,
+  type PressureEvent,
 } from '@memshed/core';
 import {
   ConfigError,
@@ -155,25 +156,17 @@ class DecisionLog {
             run: decision.run,
             ...(decision.signal
               ? {
-                  signal: {
-                    level: decision.signal.level,
-                    scope: decision.signal.scope,
-                    source: decision.signal.source,
-                  },
+                  signal: eventRecord(decision.signal),
                 }
               : {}),
             dryRun: decision.dryRun,
             ...(decision.trigger
               ? {
-                  trigger: {
-                    level: decision.trigger.level,
-                    scope: decision.trigger.scope,
-                    source: decision.trigger.source,
-                  },
+                  trigger: eventRecord(decision.trigger),
                 }
               : {}),
           },
-          `fired    ${decision.policy}: ${fireReason(decision)}, state ${decision.state} held ${formatDuration(decision.heldFor)}${decision.trigger ? ` (last: ${decision.trigger.level} at ${decision.trigger.scope} from ${decision.trigger.source})` : ''}${decision.dryRun ? ', dry run' : ''}`,
+          `fired    ${decision.policy}: ${fireReason(decision)}, state ${decision.state} held ${formatDuration(decision.heldFor)}${decision.trigger ? ` (last: ${describeEvent(decision.trigger)})` : ''}${decision.dryRun ? ', dry run' : ''}`,
           decision.time,
         );
       case 'completed': {
@@ -265,10 +258,30 @@ function fireReason(decision: Extract<PolicyDecision, { type: 'fired' }>): strin
     case 'episode':
       return 'first run of the episode';
     case 'signal':
-      return `run ${decision.run}, on a new signal${decision.signal ? ` (${decision.signal.level} at ${decision.signal.scope} from ${decision.signal.source})` : ''}`;
+      return `run ${decision.run}, on a new signal${decision.signal ? ` (${describeEvent(decision.signal)})` : ''}`;
     case 'cooldown':
       return `run ${decision.run}, cooldown elapsed`;
   }
+}
+
+/** An event as `memshed run --json` writes it: its level, scope, source and, when it says, why. */
+function eventRecord(event: PressureEvent): {
+  level: PressureEvent['level'];
+  scope: string;
+  source: string;
+  reason?: string;
+} {
+  return {
+    level: event.level,
+    scope: event.scope,
+    source: event.source,
+    ...(event.reason === undefined ? {} : { reason: event.reason }),
+  };
+}
+
+/** An event in words, e.g. `critical at / from system: limit in 0.3 s at 250 MiB/s`. */
+function describeEvent(event: PressureEvent): string {
+  return `${event.level} at ${event.scope} from ${event.source}${event.reason === undefined ? '' : `: ${event.reason}`}`;
 }
 
 function iso(time: number): string {
