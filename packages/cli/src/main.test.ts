@@ -81,12 +81,14 @@ describe('memshed (cli)', () => {
       );
     });
 
-    it("points system's container part at the --cgroup it is given", async () => {
+    it("points system's container part at the --cgroup it is given, and fails when it is not there", async () => {
       const io = bufferIo();
       expect(
         await main(['watch', '--source', 'system', '--cgroup', '/memshed-none', '--for', '1ms'], io),
-      ).toBe(ExitCode.Ok);
+      ).toBe(ExitCode.Failure);
+      // Not the host's memory in its place: that would look like success while watching something else.
       expect(io.err()).toContain('cgroup /memshed-none not found');
+      expect(io.err()).toContain('fix the `container.cgroup` option');
     });
   });
 

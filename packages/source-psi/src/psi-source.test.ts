@@ -101,6 +101,17 @@ describe(PsiSource, () => {
       expect(availability.available === false && availability.hint).toContain('CONFIG_PSI');
     });
 
+    it('names a missing group as such, not as a kernel without PSI', () => {
+      const availability = new PsiSource(
+        options({ root, mode: 'poll', cgroup: '/nowhere' }),
+        {},
+      ).availability();
+      expect(availability).toMatchObject({ available: false, reason: expect.stringContaining('(ENOENT)') });
+      expect(availability.available === false && availability.hint).toMatch(
+        /cgroup .*nowhere does not exist: create it, or fix the `cgroup` option/,
+      );
+    });
+
     it('says when it polls', () => {
       expect(new PsiSource(options({ root, mode: 'poll', pollInterval: 500 }), {}).availability()).toEqual({
         available: true,

@@ -1,7 +1,7 @@
 import { Socket, createConnection } from 'node:net';
 import type { Subscription } from 'rxjs';
 import { interval } from '@memshed/core/rx';
-import { constants, openSync, readFileSync } from 'node:fs';
+import { constants, existsSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   MemshedError,
@@ -306,9 +306,12 @@ export class PsiSource implements PressureSource {
         ok: false,
         error: `cannot read ${file} (${code ?? String(error)})`,
         hint:
-          code === 'ENOENT'
-            ? 'PSI needs Linux 4.20+ with CONFIG_PSI and psi=1 on the kernel command line; or use the cgroup-v1 or vmstat source'
-            : 'check the permissions of the file',
+          code !== 'ENOENT'
+            ? 'check the permissions of the file'
+            : // A group's file whose group is not there: PSI may well be on, the group name is wrong.
+              path.basename(file) === 'memory.pressure' && !existsSync(path.dirname(file))
+              ? `cgroup ${path.dirname(file)} does not exist: create it, or fix the \`cgroup\` option ('self', or a path below the cgroup v2 mount)`
+              : 'PSI needs Linux 4.20+ with CONFIG_PSI and psi=1 on the kernel command line; or use the cgroup-v1 or vmstat source',
       };
     }
     const parsed = parsePsi(text);

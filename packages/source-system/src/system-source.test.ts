@@ -542,6 +542,23 @@ describe(SystemSource, () => {
       });
     });
 
+    it('is unavailable when the cgroup it is told to watch does not exist (not the host in its place)', async () => {
+      const root = copyFixture('cgroup-v1');
+      const options = { root, container: { cgroup: '/nowhere' } };
+      const source = new SystemSource(
+        systemSourceOptionsSchema.parse(options),
+        fakeEnvironment().environment,
+      );
+      expect(source.availability()).toEqual({
+        available: false,
+        reason: 'cgroup /nowhere not found in a v1 memory or v2 hierarchy',
+        hint: expect.stringContaining('fix the `container.cgroup` option'),
+      });
+      const { memshed } = await start(options, fakeEnvironment().environment);
+      expect(memshed.sources[0].state).toBe('unavailable');
+      await memshed.stop();
+    });
+
     it('is unavailable, and does not start, with both parts off or missing', async () => {
       const { environment } = fakeEnvironment({ platform: 'aix' });
       const { memshed } = await start({ root: copyFixture('no-cgroup') }, environment);

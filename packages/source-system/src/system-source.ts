@@ -26,7 +26,13 @@ interface Plan {
   readonly host?: HostMemoryReader;
   /** Why each part is off, for doctor. */
   readonly notes: readonly string[];
+  /** The cgroup the options name (not `self`) and that does not exist: the source cannot run. */
+  readonly missingCgroup?: string;
 }
+
+/** The fix when the `container.cgroup` option names a group that is not there. */
+const MISSING_CGROUP_FIX =
+  "create the group, or fix the `container.cgroup` option: 'self' or a path below the memory cgroup mount";
 
 /**
  * Headroom against the real limit, on every platform:
@@ -55,6 +61,11 @@ export class SystemSource implements PressureSource {
 
   availability(): SourceAvailability {
     const plan = this.plan();
+    if (plan.missingCgroup !== undefined) {
+      // A group named on purpose and not there: watching the host instead would look like
+      // success while it watches something else.
+      return { available: false, reason: plan.notes.join('; '), hint: MISSING_CGROUP_FIX };
+    }
     if (!plan.container && !plan.host) {
       return {
         available: false,
@@ -79,6 +90,11 @@ export class SystemSource implements PressureSource {
   start(sink: PressureSink): void {
     if (this.container || this.host) return;
     const plan = this.plan();
+    if (plan.missingCgroup !== undefined) {
+      throw new MemshedError('unavailable', `Source 'system' is unavailable: ${plan.notes.join('; ')}`, {
+        fix: MISSING_CGROUP_FIX,
+      });
+    }
     if (!plan.container && !plan.host) {
       throw new MemshedError(
         'unavailable',
@@ -136,6 +152,7 @@ export class SystemSource implements PressureSource {
   private plan(): Plan {
     const notes: string[] = [];
     let container: Plan['container'];
+    let missingCgroup: string | undefined;
     const containerOptions = this.options.container;
     if (containerOptions !== false) {
       const reader = locateContainer({
@@ -144,6 +161,7 @@ export class SystemSource implements PressureSource {
         process: this.environment.process,
       });
       if (!reader) {
+        if (containerOptions.cgroup !== 'self') missingCgroup = containerOptions.cgroup;
         notes.push(
           containerOptions.cgroup === 'self'
             ? 'no container limit found (no readable memory cgroup, no process.constrainedMemory())'
@@ -161,7 +179,7 @@ export class SystemSource implements PressureSource {
       host = this.hostReader();
       if (!host) notes.push(`no host memory reader for platform ${this.environment.platform}`);
     }
-    return { container, host, notes };
+    return { container, host, notes, ...(missingCgroup === undefined ? {} : { missingCgroup }) };
   }
 
   private hostReader(): HostMemoryReader | undefined {

@@ -106,6 +106,18 @@ describe(VmstatSource, () => {
       });
     });
 
+    it('names a missing group, with the fix', () => {
+      writeFileSync(
+        path.join(root, 'proc/self/mountinfo'),
+        '35 24 0:30 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n',
+      );
+      expect(source({ root, cgroup: '/nowhere' }).availability()).toEqual({
+        available: false,
+        reason: `cgroup /nowhere does not exist (no ${path.join(root, 'sys/fs/cgroup/nowhere')})`,
+        hint: "create it, or fix the `cgroup` option ('self', or a path below the cgroup v2 mount)",
+      });
+    });
+
     it('names the file and interval when available', () => {
       expect(source({ root, interval: 500 }).availability()).toEqual({
         available: true,

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   MemshedError,
@@ -133,6 +133,12 @@ export class VmstatSource implements PressureSource {
       return {
         reason: 'no cgroup v2 hierarchy is mounted (per-group pgscan/pgsteal live in cgroup v2 memory.stat)',
         hint: 'omit `cgroup` to read /proc/vmstat, or use the cgroup-v1 source on cgroup v1',
+      };
+    }
+    if (!existsSync(group.directory)) {
+      return {
+        reason: `cgroup ${group.path} does not exist (no ${group.directory})`,
+        hint: "create it, or fix the `cgroup` option ('self', or a path below the cgroup v2 mount)",
       };
     }
     return {
