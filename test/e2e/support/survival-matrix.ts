@@ -45,10 +45,12 @@ export interface SurvivalBursts {
 
 /**
  * Watches a run from outside the service (the growth benchmark's kernel and PSI listeners): called
- * once the run's cgroup exists, before the service starts; the function it returns is called when
- * the run is over, before the cgroup is removed.
+ * once the run's cgroup exists, before the service starts; the function it returns (or resolves to)
+ * is called when the run is over, before the cgroup is removed.
  */
-export type SurvivalObserver = (cgroup: TestCgroup) => () => void;
+export type SurvivalObserver = (
+  cgroup: TestCgroup,
+) => (() => Promise<void> | void) | Promise<() => Promise<void> | void>;
 
 /** Options of {@link runSurvival}. */
 export interface SurvivalRunOptions {
@@ -89,7 +91,7 @@ export function growthMiBs(options: Pick<SurvivalRunOptions, 'itemBytes' | 'rate
  * first medium then comes 5-15 s into the load instead of minutes in. Measured on this machine.
  */
 export function prefillFor(payload: Payload, limitMiB: number): number {
-  if (payload === 'string') return 80;
+  if (payload === 'string') return 65;
   return Math.max(0, Math.round(limitMiB * 0.75 - 75));
 }
 
@@ -189,11 +191,11 @@ export async function runSurvival(options: SurvivalRunOptions): Promise<Survival
   return withTestCgroup(
     { name, limitBytes: options.limitMiB * MiB, timeoutMs: seconds * 1000 + 90_000 },
     async (cgroup) => {
-      const stopObserving = options.observe?.(cgroup);
+      const stopObserving = await options.observe?.(cgroup);
       try {
         return await runIn(cgroup, options, seconds, rate);
       } finally {
-        stopObserving?.();
+        await stopObserving?.();
       }
     },
   );
