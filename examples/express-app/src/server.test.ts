@@ -87,8 +87,9 @@ describe('express-app', () => {
     expect(running!.jobs.state).toBe('stopped');
     expect(running!.memshed!.container.get(ServiceRegistry).get('jobs')?.state).toBe('stopped');
     // Both policies hold at critical and fire together: trim-caches purges at the critical level
-    // (everything) and collects; drop-extras stops the jobs. trim-caches runs again every second
-    // while the pressure holds (its cooldown): by 30.2 s, once.
+    // (everything) and collects; drop-extras stops the jobs. trim-caches has no cooldown: it runs
+    // again on the first critical event after its run completed, but no sooner than a gap as long
+    // as the run took (capped at 1 s; the clock jumped to 30 s while it ran): by 30.2 s, once.
     expect(
       actions.map((r) => `${r.policy}/${r.action}:${r.status}${r.skipped ? `(${r.skipped})` : ''}`).sort(),
     ).toEqual(['drop-extras/service-shutdown:ok', 'trim-caches/cache-purge:ok', 'trim-caches/gc:ok']);

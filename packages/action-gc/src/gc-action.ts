@@ -91,6 +91,8 @@ export class GcAction implements SheddingAction {
     const since = now - this.gate.lastRunAt;
     if (since < this.options.minInterval) {
       return {
+        freedBytes: 0,
+        estimated: false,
         summary: `skipped: the last collection was ${since} ms ago (minInterval ${this.options.minInterval} ms)`,
         details: { rateLimited: true },
       };
@@ -107,7 +109,8 @@ export class GcAction implements SheddingAction {
     if (context.dryRun) {
       return { summary: `would run ${plan}`, details: { before: this.environment.sample(cgroup) } };
     }
-    if (context.signal.aborted) return { summary: 'cancelled before collecting' };
+    if (context.signal.aborted)
+      return { freedBytes: 0, estimated: false, summary: 'cancelled before collecting' };
     this.gate.lastRunAt = now;
 
     const begin = performance.now();

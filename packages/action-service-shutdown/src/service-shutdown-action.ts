@@ -38,6 +38,8 @@ export class ServiceShutdownAction implements SheddingAction {
     const candidates = below ? this.registry.select(below) : [];
     if (!below || candidates.length === 0) {
       return {
+        freedBytes: 0,
+        estimated: false,
         summary: below
           ? `no running service below priority ${below}`
           : `nothing to stop at level ${context.level}`,

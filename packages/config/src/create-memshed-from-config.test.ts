@@ -25,7 +25,8 @@ interface Run {
 const workOptions = z.strictObject({
   took: z.number().min(0).default(0),
   outcome: z.enum(['continue', 'stop']).default('continue'),
-  freed: z.number().default(100),
+  // Enough for the policy runner to count a run as having freed memory (no backoff).
+  freed: z.number().default(1024 * 1024),
 });
 
 /**
@@ -149,7 +150,8 @@ describe(createMemshedFromConfig, () => {
     }));
     await hold(h, 'medium', 1900);
     expect(h.runs).toEqual([]);
-    await hold(h, 'medium', 200);
+    h.signal('medium'); // the last signal: no new one after the run, so no second run
+    await h.advance(200);
     expect(h.runs.map((r) => [r.time, r.level, r.policy])).toEqual([[2000, 'medium', 'p']]);
     expect(h.decisions.map((d) => [d.type, d.time])).toEqual([
       ['armed', 0],
@@ -171,13 +173,17 @@ describe(createMemshedFromConfig, () => {
     ]);
   });
 
-  it('runs at a higher level too, and once per episode without a cooldown', async () => {
+  it('runs at a higher level too, again on each new signal while it holds, and anew next episode', async () => {
     const h = (harness = await start({ policies: [{ name: 'p', when: { level: 'low' }, do: [work()] }] }));
-    await hold(h, 'critical', 3000);
-    expect(h.runs.map((r) => r.time)).toEqual([0]);
-    await h.advance(5000); // back to normal
-    await hold(h, 'low', 200);
-    expect(h.runs.map((r) => r.time)).toEqual([0, 8000]);
+    await hold(h, 'critical', 300);
+    expect(h.runs.map((r) => r.time)).toEqual([0, 100, 200]);
+    await h.advance(5000); // no signal: no run; back to normal
+    expect(h.runs.map((r) => r.time)).toEqual([0, 100, 200]);
+    h.signal('low');
+    await h.advance(100);
+    expect(h.runs.map((r) => r.time)).toEqual([0, 100, 200, 5300]);
+    const fired = h.decisions.flatMap((d) => (d.type === 'fired' ? [d.reason] : []));
+    expect(fired).toEqual(['episode', 'signal', 'signal', 'episode']);
   });
 
   it('runs again every cooldown after a run ends while the condition holds', async () => {
@@ -325,10 +331,11 @@ describe(createMemshedFromConfig, () => {
         { name: 'b', when: { level: 'low' }, do: [work({ took: 1000 })] },
       ],
     }));
-    await hold(h, 'low', 100);
+    h.signal('low');
+    await h.advance(100);
     // Both fire at once; the second finds the shared instance running and skips it.
     expect(h.records.map((r) => [r.policy, r.status, r.skipped])).toEqual([['b', 'skipped', 'running']]);
-    await hold(h, 'low', 1000);
+    await h.advance(1000);
     expect(h.records.map((r) => [r.policy, r.status])).toEqual([
       ['b', 'skipped'],
       ['a', 'ok'],

@@ -103,8 +103,11 @@ export class ElectronWindowsAction extends ElectronAction<ElectronWindowsOptions
     const closed = outcomes.filter((o) => o.done === 'closed').length;
     const reloaded = outcomes.filter((o) => o.done === 'reloaded').length;
     const verb = context.dryRun ? 'would have ' : '';
+    // Nothing shed is 0 freed (a policy backs off on it); reloads alone free an unknown amount.
+    const freedBytes =
+      closed > 0 ? { freedBytes: freed, estimated: true } : closed + reloaded === 0 ? { freedBytes: 0 } : {};
     return {
-      ...(closed > 0 ? { freedBytes: freed, estimated: true } : {}),
+      ...freedBytes,
       summary:
         closed + reloaded === 0
           ? `no background window to shed (${all.length} open)`

@@ -83,7 +83,7 @@ export const policySchema = z
     cooldown: durationSchema
       .optional()
       .describe(
-        'Time after a run ends before the policy may run again; while the condition holds, it runs again every cooldown. Without it, the policy runs once each time the condition starts to hold.',
+        'Limits the policy to one run per cooldown: while the condition holds, it runs again this long after each run ends. Without it, the policy keeps up: while the condition holds, it runs again on the first new pressure event after each run (with backoff when a run frees nothing).',
       ),
     dryRun: z
       .boolean()

@@ -57,7 +57,7 @@ describe('loadScenario', () => {
     expect(error.kind).toBe('invalid-argument');
     expect(error.message).toContain("Unknown scenario 'rmp'");
     expect(error.message).toBe(
-      "Unknown scenario 'rmp' (built-in: leak, neighbours, ramp, spike, steady, thrash). " +
+      "Unknown scenario 'rmp' (built-in: leak, neighbours, ramp, refill, spike, steady, thrash). " +
         "Fix: did you mean 'ramp'? Or give the path of a YAML or JSON scenario file",
     );
   });

@@ -1,7 +1,9 @@
+import { loadScenario } from './scenario-loader';
+import type { Scenario } from './scenario';
 import { Simulation, type SimulationRecord } from './simulation';
 
 async function run(
-  scenario: string,
+  scenario: string | Scenario,
   options: { seed?: number; policies?: boolean } = {},
 ): Promise<SimulationRecord[]> {
   const simulation = await Simulation.create({ scenario, ...options });
@@ -81,6 +83,28 @@ describe(Simulation, () => {
       expect(records.slice(restart)).toContainEqual(
         expect.objectContaining({ type: 'action', action: 'service-shutdown', target: 'analytics' }),
       );
+    });
+
+    it('refill: without a cooldown, the purge runs again on each new signal and keeps the service alive', async () => {
+      const records = await run('refill');
+      // One episode at medium for the whole run (no state record back below medium)...
+      expect(states(records).slice(states(records).indexOf('medium'))).toEqual(['medium']);
+      const fired = records.flatMap((r) => (r.type === 'fired' ? [r] : []));
+      expect(fired[0]).toMatchObject({ policy: 'trim-caches', reason: 'episode', run: 1 });
+      // ...with many runs in it, each started by a new signal after the previous one completed.
+      expect(fired.length).toBeGreaterThan(20);
+      expect(fired.slice(1).every((r) => r.reason === 'signal' && r.run > 1)).toBe(true);
+      expect(records.filter((r) => r.type === 'backed-off')).toEqual([]);
+      expect(records.at(-1)).toMatchObject({ type: 'end', oomKills: 0 });
+      expect(records.filter((r) => r.type === 'oom')).toEqual([]);
+    });
+
+    it('refill: the same purge run once per episode (a cooldown longer than the run) is OOM-killed', async () => {
+      const scenario = loadScenario('refill');
+      const once = { ...scenario, policies: scenario.policies.map((p) => ({ ...p, cooldown: 600_000 })) };
+      const records = await run(once);
+      expect(records.filter((r) => r.type === 'fired')).toHaveLength(1);
+      expect(records.filter((r) => r.type === 'oom').length).toBeGreaterThan(0);
     });
 
     it('runs a 10-minute ramp in well under a second of CPU', async () => {

@@ -8,7 +8,7 @@ import {
   type PressureState,
 } from '@memshed/core';
 import { ManualScheduler } from '@memshed/core/testing';
-import { actionFactoriesOf, attachPolicies, type PolicyRunner } from '@memshed/policy';
+import { actionFactoriesOf, attachPolicies, type PolicyFireReason, type PolicyRunner } from '@memshed/policy';
 import type { Observable } from 'rxjs';
 import { Subject } from '@memshed/core/rx';
 import type { Scenario } from './scenario';
@@ -95,6 +95,24 @@ export type SimulationRecord =
       readonly freedBytes: number;
       /** The policy that ran it, or what the caller of the hook said. */
       readonly by?: string;
+    }
+  | {
+      /** A policy's chain starts, and why (see `PolicyFireReason` in @memshed/policy). */
+      readonly type: 'fired';
+      readonly t: number;
+      readonly policy: string;
+      readonly reason: PolicyFireReason;
+      /** Which run of the episode, from 1. */
+      readonly run: number;
+      readonly state: PressureState;
+    }
+  | {
+      /** A policy's chain freed nothing while its condition holds: its next run waits `delay` ms at least. */
+      readonly type: 'backed-off';
+      readonly t: number;
+      readonly policy: string;
+      readonly delay: number;
+      readonly why: string;
     }
   | {
       readonly type: 'oom';
@@ -320,6 +338,15 @@ export class Simulation {
       this.policies = attachPolicies(this.memshed, scenarioPolicySpecs(this.scenario), {
         quiet: this.scenario.recovery.quiet,
         factories: this.hooks.attributeAll(actionFactoriesOf(this.memshed.container)),
+      });
+      this.policies.decisions$.subscribe((decision) => {
+        if (decision.type === 'fired') {
+          const { time: t, policy, reason, run, state } = decision;
+          this.emit({ type: 'fired', t, policy, reason, run, state });
+        } else if (decision.type === 'backed-off') {
+          const { time: t, policy, delay, why } = decision;
+          this.emit({ type: 'backed-off', t, policy, delay, why });
+        }
       });
       this.policies.start();
     }

@@ -72,6 +72,8 @@ describe('memshed run', () => {
     expect(lines.find((line) => line.type === 'fired')).toMatchObject({
       policy: 'shed',
       state: 'critical',
+      reason: 'episode',
+      run: 1,
       dryRun: false,
       trigger: { level: 'critical', scope: '/', source: 'test-pulse' },
     });
@@ -99,7 +101,11 @@ describe('memshed run', () => {
     const out = io.out();
     expect(out).toMatch(/running .*\.memshedrc\.yaml: 1 policy \(shed\), dry run; SIGINT or SIGTERM to stop/);
     expect(out).toMatch(
-      /fired {4}shed: state critical held \d+ms \(last: critical at \/ from test-pulse\), dry run/,
+      /fired {4}shed: first run of the episode, state critical held \d+ms \(last: critical at \/ from test-pulse\), dry run/,
+    );
+    // A dry run frees nothing: while the state holds, the policy backs off rather than re-running.
+    expect(out).toMatch(
+      /backoff {2}shed: next run in 100ms at the earliest; nothing freed: test-purge dry run; test-gc dry run/,
     );
     expect(out).toMatch(/action {3}shed: test-purge ok, freed 0 B: would purge 25% \(dry run\)/);
     expect(out).toMatch(/stopping \(SIGINT\)\n.*stopped\n$/);

@@ -151,6 +151,8 @@ class DecisionLog {
             policy: decision.policy,
             state: decision.state,
             heldForMs: decision.heldFor,
+            reason: decision.reason,
+            run: decision.run,
             dryRun: decision.dryRun,
             ...(decision.trigger
               ? {
@@ -162,7 +164,7 @@ class DecisionLog {
                 }
               : {}),
           },
-          `fired    ${decision.policy}: state ${decision.state} held ${formatDuration(decision.heldFor)}${decision.trigger ? ` (last: ${decision.trigger.level} at ${decision.trigger.scope} from ${decision.trigger.source})` : ''}${decision.dryRun ? ', dry run' : ''}`,
+          `fired    ${decision.policy}: ${fireReason(decision)}, state ${decision.state} held ${formatDuration(decision.heldFor)}${decision.trigger ? ` (last: ${decision.trigger.level} at ${decision.trigger.scope} from ${decision.trigger.source})` : ''}${decision.dryRun ? ', dry run' : ''}`,
           decision.time,
         );
       case 'completed': {
@@ -182,6 +184,19 @@ class DecisionLog {
           decision.time,
         );
       }
+      case 'backed-off':
+        return this.emit(
+          {
+            type: 'backed-off',
+            policy: decision.policy,
+            delayMs: decision.delay,
+            until: iso(decision.until),
+            fruitless: decision.fruitless,
+            why: decision.why,
+          },
+          `backoff  ${decision.policy}: next run in ${formatDuration(decision.delay)} at the earliest; ${decision.why}`,
+          decision.time,
+        );
     }
   }
 
@@ -232,6 +247,18 @@ class DecisionLog {
   private emit(fields: Record<string, unknown>, text: string, time = Date.now()): void {
     if (this.json) writeLine(this.io.stdout, JSON.stringify({ time: iso(time), ...fields }));
     else writeLine(this.io.stdout, `${clock(time)}  ${text}`);
+  }
+}
+
+/** Why a policy's chain started, in words. */
+function fireReason(decision: Extract<PolicyDecision, { type: 'fired' }>): string {
+  switch (decision.reason) {
+    case 'episode':
+      return 'first run of the episode';
+    case 'signal':
+      return `run ${decision.run}, on a new signal${decision.signal ? ` (${decision.signal.level} at ${decision.signal.scope} from ${decision.signal.source})` : ''}`;
+    case 'cooldown':
+      return `run ${decision.run}, cooldown elapsed`;
   }
 }
 

@@ -38,12 +38,15 @@ export function reportInterval(duration: number): number {
  * Turns simulation records into the compact terminal timeline of `memshed simulate`: one row per
  * report interval (usage against the limit as a bar, pressure, state) and one line per state
  * change, action, OOM kill and phase, as they happen. Simultaneous purges by one policy are merged
- * into one line.
+ * into one line, which says why the policy ran (its first run in the episode, a new signal after
+ * its previous run, or its cooldown); a policy that backs off gets a line of its own.
  */
 export class SimulateTimeline {
   private focus = '';
   private interval = 15_000;
   private pending: { t: number; by: string; action: string; parts: string[]; freed: number } | undefined;
+  /** Why each policy's latest run started, as the action lines show it. */
+  private readonly reasons = new Map<string, string>();
 
   constructor(
     private readonly write: (line: string) => void,
@@ -83,6 +86,22 @@ export class SimulateTimeline {
         }
         break;
       }
+      case 'fired':
+        this.reasons.set(
+          record.policy,
+          record.reason === 'episode'
+            ? 'first run'
+            : `run ${record.run}, ${record.reason === 'signal' ? 'new signal' : 'cooldown'}`,
+        );
+        break;
+      case 'backed-off':
+        this.event(
+          record.t,
+          '‖',
+          // The reason's head ("nothing freed"); the steps' details are in the JSON records.
+          this.dim(`${record.policy}: backs off ${record.delay} ms (${record.why.split(': ')[0]})`),
+        );
+        break;
       case 'oom':
         this.event(
           record.t,
@@ -113,7 +132,8 @@ export class SimulateTimeline {
     if (!pending) return;
     this.pending = undefined;
     const symbol = pending.action === 'cache-purge' ? '▼' : '■';
-    const who = pending.by ? `${pending.by}: ` : '';
+    const reason = pending.by ? this.reasons.get(pending.by) : undefined;
+    const who = pending.by ? `${pending.by}${reason ? ` (${reason})` : ''}: ` : '';
     this.event(pending.t, symbol, `${who}${pending.action} ${pending.parts.join(', ')}`);
   }
 

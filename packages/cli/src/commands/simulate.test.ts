@@ -33,7 +33,7 @@ describe('memshed simulate', () => {
     expect(records[0]).toMatchObject({ type: 'start', scenario: 'spike', seed: 4 });
     expect(records.at(-1)).toMatchObject({ type: 'end', t: 300_000 });
     expect(new Set(records.map((r) => r.type))).toEqual(
-      new Set(['start', 'sample', 'phase', 'state', 'action', 'end']),
+      new Set(['start', 'sample', 'phase', 'state', 'fired', 'action', 'end']),
     );
   });
 
@@ -46,13 +46,22 @@ describe('memshed simulate', () => {
     );
     expect(out).toMatch(/^ {2}1:30 {2}▕█+▒+▏ {9}256\/256 {7}\d+% {2}low$/m);
     expect(out).toMatch(/^ +\d:\d\d {2}● state medium$/m);
-    expect(out).toMatch(/^ +\d:\d\d {2}▼ trim-caches: cache-purge thumbnails −\d+ MiB$/m);
-    expect(out).toMatch(/^ +\d:\d\d {2}■ drop-extras: service-shutdown analytics −\d+ MiB$/m);
+    expect(out).toMatch(/^ +\d:\d\d {2}▼ trim-caches \(first run\): cache-purge thumbnails −\d+ MiB$/m);
+    expect(out).toMatch(/^ +\d:\d\d {2}■ drop-extras \(first run\): service-shutdown analytics −\d+ MiB$/m);
     expect(out).toMatch(
       /done: 10:00 simulated; \d+ pressure events .*; 0 OOM kills; peak 256 MiB; final state normal/,
     );
     // No colour codes when the output is not a terminal.
     expect(out).not.toContain('\x1b[');
+  });
+
+  it('says why each run happened: a policy that keeps up runs again on new signals', async () => {
+    const { code, out } = await simulate('refill', '--duration', '30s');
+    expect(code).toBe(ExitCode.Ok);
+    expect(out).toMatch(/^ +\d:\d\d {2}▼ trim-caches \(first run\): cache-purge responses −\d+ MiB$/m);
+    expect(out).toMatch(
+      /^ +\d:\d\d {2}▼ trim-caches \(run 2, new signal\): cache-purge responses −\d+ MiB$/m,
+    );
   });
 
   it('reads --duration as every duration: with a unit, or milliseconds', async () => {
