@@ -55,8 +55,12 @@ function listenVmpressure(cgroup: TestCgroup, level: 'low' | 'medium' | 'critica
 describeKernel('system source on real cgroup v1 memory cgroups', () => {
   it('is woken by the kernel through usage-threshold eventfds, with no reads while usage is below them', async () => {
     await withTestCgroup({ name: 'system-thresholds', limitBytes: 256 * MiB }, async (cgroup) => {
+      // Thresholds only: the time to limit would signal this growth first (the next test).
       const source = new SystemSource(
-        systemSourceOptionsSchema.parse({ host: false, container: { cgroup: cgroup.relativePath } }),
+        systemSourceOptionsSchema.parse({
+          host: false,
+          container: { cgroup: cgroup.relativePath, timeToLimit: false },
+        }),
       );
       const memshed = await createMemshed({ sources: [source] });
       const events: (PressureEvent & { usage: number })[] = [];
@@ -90,6 +94,46 @@ describeKernel('system source on real cgroup v1 memory cgroups', () => {
         expect(events.map((e) => e.level).slice(0, 2)).toEqual(['medium', 'critical']);
         expect(events.every((e) => e.scope === `/system/container` && e.source === 'system')).toBe(true);
         expect(events[0].usage).toBeGreaterThanOrEqual(0.75 * 256 * MiB);
+      } finally {
+        await memshed.stop();
+      }
+    });
+  }, 30_000);
+
+  it('signals the time to limit of fast growth before usage reaches the 75% threshold', async () => {
+    await withTestCgroup({ name: 'system-time-to-limit', limitBytes: 256 * MiB }, async (cgroup) => {
+      const source = new SystemSource(
+        systemSourceOptionsSchema.parse({ host: false, container: { cgroup: cgroup.relativePath } }),
+      );
+      const memshed = await createMemshed({ sources: [source] });
+      const events: (PressureEvent & { usage: number })[] = [];
+      memshed.events$.subscribe((event) => events.push({ ...event, usage: cgroup.usage() }));
+      try {
+        expect(source.containerMode).toBe('eventfd');
+        // 1 MiB every 10 ms (up to ~100 MiB/s, less on a loaded machine) up to 215 MiB: the floor
+        // (50%) wakes the source, which then reads every 100 ms and sees the rate.
+        const workload = await spawnWorkload(cgroup, {
+          read: false,
+          holdMiB: 215,
+          stepMiB: 1,
+          durationMs: 8000,
+        });
+        const deadline = Date.now() + 8000;
+        while (!events.some((e) => e.reason?.startsWith('working-set')) && Date.now() < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        workload.kill('SIGKILL');
+        await exited(workload);
+        console.log(
+          'time to limit in 256M: ' +
+            events
+              .slice(0, 6)
+              .map((e) => `${e.level} at ${(e.usage / MiB).toFixed(1)} MiB (${e.reason})`)
+              .join(', '),
+        );
+        expect(events.length).toBeGreaterThan(0);
+        expect(events[0].reason).toMatch(/^limit in \d+\.\d s at [\d.]+ MiB\/s$/);
+        expect(events[0].usage).toBeLessThan(0.75 * 256 * MiB);
       } finally {
         await memshed.stop();
       }

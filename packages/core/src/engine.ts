@@ -32,6 +32,11 @@ export interface PressureEvent {
   readonly source: string;
   /** When the work function ran, in the engine scheduler's milliseconds. */
   readonly time: number;
+  /**
+   * Why the level was signalled, in words, when the source says (signalled events only), e.g.
+   * `limit in 0.8 s at 120 MiB/s`.
+   */
+  readonly reason?: string;
   /** Pages scanned in the window (count-based events only). */
   readonly scanned?: number;
   /** Pages reclaimed in the window (count-based events only). */
@@ -85,9 +90,10 @@ export interface PressureNode {
 
   /**
    * Enters the walk up the tree with a level that was already decided (by the kernel's eventfd,
-   * a PSI trigger, the OS). Signals in one turn are coalesced to the highest level.
+   * a PSI trigger, the OS). Signals in one turn are coalesced to the highest level, which keeps
+   * its `reason` (the event's {@link PressureEvent.reason}).
    */
-  signal(level: PressureLevel): void;
+  signal(level: PressureLevel, reason?: string): void;
 
   /**
    * Registers a listener, as writing to `cgroup.event_control` does: subscribe registers,
@@ -157,6 +163,7 @@ class VmpressureState {
   // signal() coalescing
   pendingSignal = NONE;
   signalSource = '';
+  signalReason: string | undefined;
   // one pending work per node
   workPending = false;
   work: Subscription | undefined;
@@ -202,8 +209,15 @@ class VmpressureState {
     }
     if (this.pendingSignal !== NONE) {
       const level = PRESSURE_LEVELS[this.pendingSignal];
+      const reason = this.signalReason;
       this.pendingSignal = NONE;
-      this.walk({ level, scope: this.path, source: this.signalSource, time: this.engine.scheduler.now() });
+      this.signalReason = undefined;
+      const time = this.engine.scheduler.now();
+      this.walk(
+        reason === undefined
+          ? { level, scope: this.path, source: this.signalSource, time }
+          : { level, scope: this.path, source: this.signalSource, time, reason },
+      );
     }
   }
 
@@ -292,13 +306,14 @@ class NodeHandle implements PressureNode {
     this.account(this.state.engine.window, 0, true);
   }
 
-  signal(level: PressureLevel): void {
+  signal(level: PressureLevel, reason?: string): void {
     if (!isPressureLevel(level)) throw invalidLevel(level);
     const state = this.state;
     const index = levelIndex(level);
     if (index >= state.pendingSignal) {
       state.pendingSignal = index;
       state.signalSource = this.source;
+      state.signalReason = reason;
     }
     state.scheduleWork();
   }

@@ -28,4 +28,18 @@ describe(LevelGate, () => {
       [1500, 'low'],
     ]);
   });
+
+  it('carries the reason of the highest level signalled in a turn on the event, and says whether it signalled', () => {
+    const scheduler = new ManualScheduler();
+    const engine = createEngine({ scheduler });
+    const events = collectEvents(engine);
+    const node = engine.node('/headroom', 'test');
+    const gate = new LevelGate(node, scheduler, 1000);
+    expect(gate.offer('medium', 'usage 200 MiB of 256 MiB')).toBe(true);
+    expect(gate.offer('medium', 'usage 201 MiB of 256 MiB')).toBe(false);
+    node.signal('critical', 'limit in 0.3 s at 250 MiB/s');
+    node.signal('low', 'not this one');
+    scheduler.flush();
+    expect(events.map((e) => [e.level, e.reason])).toEqual([['critical', 'limit in 0.3 s at 250 MiB/s']]);
+  });
 });

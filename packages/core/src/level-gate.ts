@@ -20,18 +20,23 @@ export class LevelGate {
     private readonly repeat: number,
   ) {}
 
-  /** The level read now, or `undefined` when below every threshold. */
-  offer(level: PressureLevel | undefined): void {
+  /**
+   * The level read now, or `undefined` when below every threshold; `reason` goes with the signal
+   * (see `PressureNode.signal`). Returns whether it signalled.
+   */
+  offer(level: PressureLevel | undefined, reason?: string): boolean {
     if (level === undefined) {
       this.signalled = NONE;
-      return;
+      return false;
     }
     const index = levelIndex(level);
     const now = this.scheduler.now();
     if (index > this.signalled || now - this.signalledAt >= this.repeat) {
       this.signalled = index;
       this.signalledAt = now;
-      this.node.signal(level);
+      this.node.signal(level, reason);
+      return true;
     }
+    return false;
   }
 }

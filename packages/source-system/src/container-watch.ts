@@ -1,5 +1,6 @@
 import { CgroupV1Memory, CgroupV2Memory, type MemoryEvents } from '@memshed/cgroupfs';
-import { LevelGate, type PressureNode, type PressureSink } from '@memshed/core';
+import { LevelGate, formatBytes, type PressureNode, type PressureSink } from '@memshed/core';
+import { TimeToLimit, higherLevel } from '@memshed/growth-trend';
 import { interval } from '@memshed/core/rx';
 import type { Subscription } from 'rxjs';
 import type { ContainerReader, ContainerSample } from './container-reader';
@@ -21,9 +22,11 @@ export class ContainerWatch {
   private thresholds: UsageThresholds | undefined;
   private armedLimit = NaN;
   private timer: Subscription | undefined;
+  private period: number | undefined;
   private eventsWatcher: { close(): void } | undefined;
   private lastEvents: MemoryEvents | undefined;
   private readonly gate: LevelGate;
+  private readonly timeToLimit: TimeToLimit | undefined;
   private stopped = false;
 
   constructor(
@@ -35,6 +38,12 @@ export class ContainerWatch {
     repeat: number,
   ) {
     this.gate = new LevelGate(node, sink.scheduler, repeat);
+    if (options.timeToLimit) this.timeToLimit = new TimeToLimit(options.timeToLimit);
+  }
+
+  /** The growth rate and time to limit for a status line, e.g. `growing 120 MiB/s, limit in 0.8 s`. */
+  describeTrend(): string | undefined {
+    return this.timeToLimit?.describe();
   }
 
   /** Reads the container once, arms the v1 thresholds or the v2 memory.events watch, judges, polls if it must. */
@@ -59,15 +68,12 @@ export class ContainerWatch {
     }
     if (this.reader instanceof CgroupV2Memory) this.watchEvents(this.reader);
     this.judge(sample);
-    if (this.mode === 'poll')
-      this.timer = interval(this.options.interval, this.sink.scheduler).subscribe(() => this.evaluate());
   }
 
   /** Releases the timer, every eventfd registration and the file watch. Idempotent. */
   stop(): void {
     this.stopped = true;
-    this.timer?.unsubscribe();
-    this.timer = undefined;
+    this.poll(undefined);
     this.thresholds?.close();
     this.thresholds = undefined;
     this.eventsWatcher?.close();
@@ -79,9 +85,11 @@ export class ContainerWatch {
     this.thresholds?.close();
     this.thresholds = undefined;
     const resolved = resolveThresholds(this.options, limit);
+    // The time-to-limit floor wakes the process too, to start reading often enough to see growth.
+    const floor = this.timeToLimit?.floor(limit) ?? Infinity;
     this.thresholds = armUsageThresholds(
       reader.directory,
-      [resolved.low, resolved.medium, resolved.critical],
+      [floor, resolved.low, resolved.medium, resolved.critical],
       () => this.evaluate(),
       watch,
     );
@@ -115,34 +123,63 @@ export class ContainerWatch {
       } catch (error) {
         this.sink.error(error, `Source 'system' could not re-arm usage thresholds; polling`);
         this.mode = 'poll';
-        this.timer ??= interval(this.options.interval, this.sink.scheduler).subscribe(() => this.evaluate());
       }
     }
     this.judge(sample);
   }
 
+  /**
+   * The level is the higher of the thresholds' and the time to limit's. While the time to limit
+   * holds a level, it is signalled again at every reading (the engine coalesces a turn's signals),
+   * so that policies hear that the limit is still coming; threshold levels repeat every `repeat`.
+   */
   private judge(sample: ContainerSample): void {
     const resolved = resolveThresholds(this.options, sample.limit);
     const measured = this.options.measure === 'usage' ? sample.usage : sample.workingSet;
-    this.gate.offer(levelForUsage(measured, resolved));
-    if (this.mode === 'eventfd') this.follow(sample, resolved);
+    const byUsage = levelForUsage(measured, resolved);
+    const trend = this.timeToLimit?.observe(this.sink.scheduler.now(), measured, sample.limit);
+    const level = higherLevel(trend?.level, byUsage);
+    if (trend?.level !== undefined && level === trend.level) {
+      if (!this.gate.offer(level, trend.reason)) this.node.signal(level, trend.reason);
+    } else {
+      this.gate.offer(
+        level,
+        level && `${this.options.measure} ${formatBytes(measured)} of ${formatBytes(sample.limit)}`,
+      );
+    }
+    this.follow(sample, resolved);
   }
 
   /**
-   * With eventfd thresholds, the kernel says when raw usage crosses one, not how the working set
-   * moves above it or that a level still holds: poll while usage is at or above the lowest
-   * threshold, and go back to waiting for the kernel once it is below. Thresholds already reached
-   * stop waking the process meanwhile (the poll sees them); those above still do, at once.
+   * How often to read: every `timeToLimit.interval` from its floor (growth is only seen by reading),
+   * else every `interval` when polling. With eventfd thresholds, the kernel says when raw usage
+   * crosses one, not how the working set moves above it or that a level still holds: poll while
+   * usage is at or above the lowest threshold or the floor, and go back to waiting for the kernel
+   * once it is below. Thresholds already reached stop waking the process meanwhile (the poll sees
+   * them); those above still do, at once.
    */
   private follow(sample: ContainerSample, resolved: ResolvedThresholds): void {
+    const timeToLimit = this.timeToLimit;
+    const fast = timeToLimit !== undefined && sample.usage >= timeToLimit.floor(sample.limit);
     const above = sample.usage >= lowestThreshold(resolved);
-    if (above && !this.timer) {
-      this.timer = interval(this.options.interval, this.sink.scheduler).subscribe(() => this.evaluate());
-    } else if (!above && this.timer) {
-      this.timer.unsubscribe();
-      this.timer = undefined;
-    }
-    this.thresholds?.track(sample.usage);
+    this.poll(
+      fast
+        ? Math.min(timeToLimit.options.interval, this.options.interval)
+        : this.mode === 'poll' || above
+          ? this.options.interval
+          : undefined,
+    );
+    if (this.mode === 'eventfd') this.thresholds?.track(sample.usage);
+  }
+
+  /** Reads every `period` ms from now on, or stops reading when undefined. */
+  private poll(period: number | undefined): void {
+    if (period === this.period && (period === undefined || this.timer)) return;
+    this.timer?.unsubscribe();
+    this.timer = undefined;
+    this.period = period;
+    if (period !== undefined && !this.stopped)
+      this.timer = interval(period, this.sink.scheduler).subscribe(() => this.evaluate());
   }
 
   /** cgroup v2: memory.events notifications; a new high, max or OOM event is critical at once. */

@@ -1,3 +1,4 @@
+import { timeToLimitOption } from '@memshed/growth-trend';
 import { durationOption as duration, orFalse, z } from '@memshed/options';
 import { parseThreshold, thresholdOption as threshold } from './threshold';
 
@@ -23,6 +24,12 @@ const containerSchema = z.strictObject({
   notify: z.enum(['auto', 'poll']).default('auto'),
   /** The poll period (cgroup v2, fallbacks, and while usage is above the lowest threshold). Default 250ms. */
   interval: duration.default(250),
+  /**
+   * Time to limit: how fast usage (the `measure`) grows and when, at that rate, it reaches the
+   * limit; `medium` when less than 3s away, `critical` under 1s by default, whichever of this and the
+   * thresholds is higher is signalled. Usage is read every 100ms from 50% of the limit. `false`: off.
+   */
+  timeToLimit: timeToLimitOption,
 });
 
 /** The machine's available memory (Linux, Windows) or the OS's own level (macOS). */

@@ -73,7 +73,15 @@ function fakeEnvironment(overrides: Partial<SystemSourceEnvironment> = {}) {
   return { environment, eventfds, fileWatches, sysctl };
 }
 
+/**
+ * Starts the source on a manual clock. The time-to-limit part is off unless `options` turns it on:
+ * these tests follow the thresholds' reads and eventfds, which its floor and faster reads would
+ * add to (it has its own tests below).
+ */
 async function start(options: SystemSourceOptionsInput, environment: SystemSourceEnvironment) {
+  if (options.container !== false) {
+    options = { ...options, container: { timeToLimit: false, ...options.container } };
+  }
   const scheduler = new ManualScheduler(0);
   const warnings: string[] = [];
   const logged: string[] = [];
@@ -367,6 +375,115 @@ describe(SystemSource, () => {
     });
   });
 
+  describe('.start (time to limit)', () => {
+    /** Writes usage growing at `rate` MiB/s from `from` MiB, then lets every 100 ms of reads run. */
+    function grow(
+      root: string,
+      scheduler: ManualScheduler,
+      options: { from: number; rate: number; until: number; write: (root: string, bytes: number) => void },
+    ): void {
+      for (let elapsed = 100; elapsed <= options.until; elapsed += 100) {
+        options.write(root, (options.from + (options.rate * elapsed) / 1000) * MiB);
+        scheduler.advanceBy(100);
+      }
+    }
+
+    it('cgroup v1: wakes at the floor, reads every 100 ms, and is critical at 250 MiB/s before 75% is reached', async () => {
+      const root = copyFixture('cgroup-v1');
+      writeV1(root, 100 * MiB);
+      const { environment, eventfds } = fakeEnvironment();
+      const { scheduler, events, memshed } = await start(
+        { root, host: false, container: { timeToLimit: {} } },
+        environment,
+      );
+      // The floor (50% of 256 MiB) is armed below the thresholds: nothing is read until it is crossed.
+      expect(readFileSync(path.join(root, V1_GROUP, 'cgroup.event_control'), 'utf8')).toContain(
+        ` ${128 * MiB}\n`,
+      );
+      const reads = jest.spyOn(CgroupV1Memory.prototype, 'sample');
+      scheduler.advanceBy(10_000);
+      expect(reads).not.toHaveBeenCalled();
+
+      writeV1(root, 130 * MiB);
+      eventfds[0].fire();
+      scheduler.flush();
+      grow(root, scheduler, { from: 130, rate: 250, until: 200, write: writeV1 });
+      expect(reads).toHaveBeenCalledTimes(3);
+      // 180 MiB at 250 MiB/s: the limit in 0.3 s, while usage is still below 75% (192 MiB).
+      expect(events.map((e) => [e.level, e.time - 10_000, e.reason])).toEqual([
+        ['critical', 200, 'limit in 0.3 s at 250 MiB/s'],
+      ]);
+      grow(root, scheduler, { from: 180, rate: 250, until: 200, write: writeV1 });
+      // Signalled again at every reading while it holds, not only every `repeat`.
+      expect(events.map((e) => e.time - 10_000)).toEqual([200, 300, 400]);
+
+      writeV1(root, 100 * MiB); // freed: below the floor, back to waiting for the kernel
+      scheduler.advanceBy(100);
+      reads.mockClear();
+      scheduler.advanceBy(10_000);
+      expect(reads).not.toHaveBeenCalled();
+      reads.mockRestore();
+      await memshed.stop();
+    });
+
+    it('cgroup v2: medium at 25 MiB/s when the limit is under 3 s away, before the 75% threshold', async () => {
+      const root = copyFixture('cgroup-v2');
+      const current = path.join(root, V2_GROUP, 'memory.current');
+      const write = (_: string, bytes: number) => writeFileSync(current, String(Math.round(bytes)));
+      write(root, 100 * MiB);
+      const { environment } = fakeEnvironment();
+      const { scheduler, events, memshed } = await start(
+        { root, host: false, container: { measure: 'usage', timeToLimit: {} } },
+        environment,
+      );
+      scheduler.advanceBy(250);
+      write(root, 150 * MiB);
+      scheduler.advanceBy(250); // past the floor: from now on read every 100 ms
+      grow(root, scheduler, { from: 150, rate: 25, until: 1500, write });
+      // 182.5 MiB at 1.3 s: 73.5 MiB left, 2.9 s at 25 MiB/s; 75% (192 MiB) comes only at 1.68 s.
+      expect(events.map((e) => [e.level, e.time - 500, e.reason])).toEqual([
+        ['medium', 1300, 'limit in 2.9 s at 25 MiB/s'],
+        ['medium', 1400, 'limit in 2.8 s at 25 MiB/s'],
+        ['medium', 1500, 'limit in 2.7 s at 25 MiB/s'],
+      ]);
+      await memshed.stop();
+      expect(scheduler.pending).toBe(0);
+    });
+
+    it('does not signal a one-off jump that stays below the thresholds', async () => {
+      const root = copyFixture('cgroup-v2');
+      const current = path.join(root, V2_GROUP, 'memory.current');
+      writeFileSync(current, String(130 * MiB));
+      const { environment } = fakeEnvironment();
+      const { scheduler, events, memshed } = await start(
+        { root, host: false, container: { measure: 'usage', timeToLimit: {} } },
+        environment,
+      );
+      scheduler.advanceBy(1000);
+      writeFileSync(current, String(190 * MiB));
+      scheduler.advanceBy(3000);
+      expect(events).toEqual([]);
+      await memshed.stop();
+    });
+
+    it('reports the rate and the time left in its detail while it runs', async () => {
+      const root = copyFixture('cgroup-v2');
+      const current = path.join(root, V2_GROUP, 'memory.current');
+      const write = (_: string, bytes: number) => writeFileSync(current, String(Math.round(bytes)));
+      write(root, 150 * MiB);
+      const { environment } = fakeEnvironment();
+      const { scheduler, source, memshed } = await start(
+        { root, host: false, container: { measure: 'usage', timeToLimit: {} } },
+        environment,
+      );
+      grow(root, scheduler, { from: 150, rate: 50, until: 300, write });
+      expect((source.availability() as { detail: string }).detail).toContain(
+        'container growing 50 MiB/s, limit in 1.8 s',
+      );
+      await memshed.stop();
+    });
+  });
+
   describe('.availability', () => {
     it('describes what it will watch', () => {
       const root = copyFixture('cgroup-v1');
@@ -377,7 +494,8 @@ describe(SystemSource, () => {
       expect(source.availability()).toEqual({
         available: true,
         detail:
-          'cgroup-v1 /process_api/test: 144.6 MiB of 256 MiB, medium at 75%, critical at 85% (usage thresholds by eventfd); ' +
+          'cgroup-v1 /process_api/test: 144.6 MiB of 256 MiB, medium at 75%, critical at 85%, ' +
+          'or when the limit is less than 3s (medium) or 1s (critical) away at the growth rate (usage thresholds by eventfd); ' +
           'host MemAvailable (/proc/meminfo)',
       });
     });

@@ -2,6 +2,7 @@ import { CgroupV1Memory, CgroupV2Memory } from '@memshed/cgroupfs';
 import {
   MemshedError,
   formatBytes,
+  formatDuration,
   type PressureSink,
   type PressureSource,
   type SourceAvailability,
@@ -66,6 +67,8 @@ export class SystemSource implements PressureSource {
     }
     const parts: string[] = [];
     if (plan.container) parts.push(this.describeContainer(plan.container.reader, plan.container.sample));
+    const trend = this.container?.describeTrend();
+    if (trend) parts.push(`container ${trend}`);
     if (plan.host)
       parts.push(`host ${plan.host.description}${plan.host.tested ? '' : ' (untested platform code)'}`);
     return { available: true, detail: [...parts, ...plan.notes].join('; ') };
@@ -181,9 +184,13 @@ export class SystemSource implements PressureSource {
         : reader instanceof CgroupV2Memory
           ? `polled every ${options.interval} ms, memory.events watched`
           : `RSS polled every ${options.interval} ms`;
+    const ttl = options.timeToLimit;
+    const timeToLimit = ttl
+      ? `, or when the limit is less than ${formatDuration(ttl.medium)} (medium) or ${formatDuration(ttl.critical)} (critical) away at the growth rate`
+      : '';
     return (
       `${reader.kind} ${reader.name}: ${formatBytes(sample.usage)} of ${formatBytes(sample.limit)}, ` +
-      `medium at ${formatThreshold(options.medium)}, critical at ${formatThreshold(options.critical)} (${how})`
+      `medium at ${formatThreshold(options.medium)}, critical at ${formatThreshold(options.critical)}${timeToLimit} (${how})`
     );
   }
 }

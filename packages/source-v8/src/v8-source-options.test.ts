@@ -11,6 +11,14 @@ describe('v8SourceOptionsSchema', () => {
       repeat: 1000,
       window: 100,
       recorder: 'auto',
+      timeToLimit: {
+        medium: 3000,
+        critical: 1000,
+        window: 1000,
+        samples: 3,
+        interval: 100,
+        from: { percent: 50 },
+      },
     });
   });
 

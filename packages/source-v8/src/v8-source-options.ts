@@ -1,3 +1,4 @@
+import { timeToLimitOption } from '@memshed/growth-trend';
 import { bytesOption, durationOption as duration, z } from '@memshed/options';
 
 /** A fraction of the heap limit: `0.6` or `'60%'`, above 0 and at most 1. */
@@ -65,6 +66,13 @@ export const v8SourceOptionsSchema = z
     window: duration.default(100),
     /** `auto` picks `gc-profiler` where `v8.GCProfiler` exists, else `heap-statistics` (headroom only). */
     recorder: z.enum(['auto', 'gc-profiler', 'heap-statistics']).default('auto'),
+    /**
+     * Time to limit: how fast the committed heap grows and when, at that rate, it reaches
+     * `heap_size_limit`; `medium` when less than 3s away, `critical` under 1s by default, whichever of
+     * this and the fractions is higher is signalled. From 50% of the limit the heap statistics are
+     * also read every 100ms (between collections). `false`: off.
+     */
+    timeToLimit: timeToLimitOption,
   })
   .superRefine((options, context) => {
     if (options.medium >= options.critical) {

@@ -69,7 +69,11 @@ async function startSource(
 ) {
   const scheduler = new ManualScheduler(1_000_000);
   const recorders: FakeRecorder[] = [];
+  // Between collections the heap reads as the last batch left it, unless the test moves it.
+  let current = heap(0);
+  const heapReads = jest.fn(() => current);
   const environment: V8SourceEnvironment = {
+    heap: heapReads,
     detect: () => (kind === 'none' ? undefined : kind),
     create: (k) => {
       const recorder = new FakeRecorder(k);
@@ -85,10 +89,13 @@ async function startSource(
   memshed.errors$.subscribe((error) => errors.push(error));
   /** Hands over a batch, then lets the engine's work run. */
   const emit = (batch: GcBatch) => {
+    current = batch.heap;
     recorders[0].emit(batch);
     scheduler.flush();
   };
-  return { scheduler, recorders, source, memshed, events, errors, emit };
+  /** Moves the heap as the next read between collections will see it. */
+  const setHeap = (sample: HeapSample) => void (current = sample);
+  return { scheduler, recorders, source, memshed, events, errors, emit, setHeap, heapReads };
 }
 
 describe(V8Source, () => {
@@ -221,13 +228,45 @@ describe(V8Source, () => {
     });
   });
 
+  describe('.start (time to limit)', () => {
+    it('reads the heap every 100 ms past half the limit and is critical at 250 MiB/s before 80% committed', async () => {
+      const { emit, setHeap, events, scheduler, memshed } = await startSource({ efficiencyFrom: false });
+      emit({ records: [], heap: heap(130) }); // 50.2%: past the floor
+      for (const committed of [155, 180]) {
+        setHeap(heap(committed)); // grown between collections
+        scheduler.advanceBy(100);
+      }
+      // 180 of 259 MiB: 60% is medium by the fraction, but the limit is 0.3 s away at 250 MiB/s.
+      expect(events.map((e) => [e.level, e.time - 1_000_000, e.reason])).toEqual([
+        ['critical', 200, 'heap limit in 0.3 s at 250 MiB/s'],
+      ]);
+      await memshed.stop();
+    });
+
+    it('stops reading between collections below the floor, and reads nothing with timeToLimit false', async () => {
+      const { emit, setHeap, scheduler, memshed, heapReads } = await startSource({ efficiencyFrom: false });
+      emit({ records: [], heap: heap(140) });
+      setHeap(heap(100));
+      scheduler.advanceBy(100); // reads 100 MiB: below the floor, stops
+      scheduler.advanceBy(10_000);
+      expect(heapReads).toHaveBeenCalledTimes(1);
+      await memshed.stop();
+
+      const off = await startSource({ efficiencyFrom: false, timeToLimit: false });
+      off.emit({ records: [], heap: heap(200) });
+      off.scheduler.advanceBy(10_000);
+      expect(off.heapReads).not.toHaveBeenCalled();
+      await off.memshed.stop();
+    });
+  });
+
   describe('.availability', () => {
     it('says what it watches on this runtime', () => {
       const availability = new V8Source(v8SourceOptionsSchema.parse({})).availability();
       expect(availability).toEqual({
         available: true,
         detail: expect.stringMatching(
-          /^V8 heap limit \d+ MiB, GC efficiency and headroom \(medium at 60% committed, critical at 80%\)$/,
+          /^V8 heap limit \d+ MiB, GC efficiency and headroom \(medium at 60% committed, critical at 80%, or when the limit is less than 3s \(medium\) or 1s \(critical\) away at the growth rate\)$/,
         ),
       });
     });

@@ -1,13 +1,17 @@
 import {
+  LevelGate,
   MemshedError,
-  levelIndex,
-  type PressureLevel,
+  formatBytes,
+  formatDuration,
   type PressureNode,
   type PressureSink,
   type PressureSource,
   type SourceAvailability,
 } from '@memshed/core';
-import { headroomLevel, reclaimPass, type HeadroomThresholds } from './gc-accounting';
+import { interval } from '@memshed/core/rx';
+import { TimeToLimit, higherLevel } from '@memshed/growth-trend';
+import type { Subscription } from 'rxjs';
+import { headroomLevel, reclaimPass, type HeadroomThresholds, type HeapSample } from './gc-accounting';
 import {
   createGcRecorder,
   currentHeapSample,
@@ -24,12 +28,17 @@ export interface V8SourceEnvironment {
   detect(): GcRecorderKind | undefined;
   /** Creates a recorder; `window` is the minimum milliseconds between two profiler harvests. */
   create(kind: GcRecorderKind, window: number): GcRecorder;
+  /** Reads the heap now (`v8.getHeapStatistics()`); default the runtime's. */
+  heap?(): HeapSample;
 }
 
-const runtimeEnvironment: V8SourceEnvironment = { detect: detectGcRecorderKind, create: createGcRecorder };
+const runtimeEnvironment: V8SourceEnvironment = {
+  detect: detectGcRecorderKind,
+  create: createGcRecorder,
+  heap: currentHeapSample,
+};
 
 const MiB = 1024 * 1024;
-const NONE = -1;
 
 /**
  * The V8 heap as a reclaim domain, fed into the engine through two doors:
@@ -42,7 +51,10 @@ const NONE = -1;
  *   young heap that keeps what it allocates is growing, not short).
  * - headroom: the committed heap against `heap_size_limit` (where V8 crashes with "JavaScript heap
  *   out of memory") is signalled as `medium` and then `critical` as it closes in, the way
- *   `vmpressure_prio` forces a failing reclaim to critical whatever its efficiency.
+ *   `vmpressure_prio` forces a failing reclaim to critical whatever its efficiency. The time to
+ *   limit (the committed heap's growth rate, and when at that rate it reaches the limit) raises it
+ *   too, read every `timeToLimit.interval` between collections once the heap is past its floor:
+ *   V8's heap limit gets no kernel event at all.
  *
  * Collections are observed in `v8.GCProfiler` windows (at most one harvest per `window`, 100 ms by
  * default) closed after performance `gc` entries: no per-allocation hook, nothing while the heap is
@@ -56,8 +68,9 @@ export class V8Source implements PressureSource {
   private sink: PressureSink | undefined;
   private readonly thresholds: HeadroomThresholds;
   private readonly efficiencyFrom: number | false;
-  private signalled = NONE;
-  private signalledAt = -Infinity;
+  private gate: LevelGate | undefined;
+  private timeToLimit: TimeToLimit | undefined;
+  private timer: Subscription | undefined;
 
   constructor(
     private readonly options: V8SourceOptions,
@@ -94,7 +107,12 @@ export class V8Source implements PressureSource {
       available: true,
       detail:
         `V8 heap limit ${Math.round(heap.limit / MiB)} MiB, ${kind === 'gc-profiler' ? 'GC efficiency and headroom' : 'headroom only'}` +
-        ` (medium at ${percent(this.options.medium)} committed, critical at ${percent(this.options.critical)})`,
+        ` (medium at ${percent(this.options.medium)} committed, critical at ${percent(this.options.critical)}` +
+        (this.options.timeToLimit
+          ? `, or when the limit is less than ${formatDuration(this.options.timeToLimit.medium)} (medium) or ${formatDuration(this.options.timeToLimit.critical)} (critical) away at the growth rate`
+          : '') +
+        ')' +
+        (this.timeToLimit ? `; heap ${this.timeToLimit.describe()}` : ''),
     };
   }
 
@@ -109,7 +127,8 @@ export class V8Source implements PressureSource {
     }
     this.sink = sink;
     this.node = sink.node(this.options.scope);
-    this.signalled = NONE;
+    this.gate = new LevelGate(this.node, sink.scheduler, this.options.repeat);
+    this.timeToLimit = this.options.timeToLimit ? new TimeToLimit(this.options.timeToLimit) : undefined;
     this.recorder = this.environment.create(kind, this.options.window);
     this.recorder.start(
       (batch) => this.onBatch(batch),
@@ -118,8 +137,12 @@ export class V8Source implements PressureSource {
   }
 
   stop(): void {
+    this.timer?.unsubscribe();
+    this.timer = undefined;
     this.recorder?.stop();
     this.recorder = undefined;
+    this.gate = undefined;
+    this.timeToLimit = undefined;
     this.node = undefined;
     this.sink = undefined;
   }
@@ -146,21 +169,52 @@ export class V8Source implements PressureSource {
         if (pass) node.account(pass.scanned, pass.reclaimed);
       }
     }
-    this.judgeHeadroom(node, headroomLevel(batch.heap, this.thresholds));
+    this.judgeHeadroom(node, batch.heap);
   }
 
-  /** Signals a headroom level when it rises, and again every `repeat` ms while it holds. */
-  private judgeHeadroom(node: PressureNode, level: PressureLevel | undefined): void {
-    if (level === undefined) {
-      this.signalled = NONE;
+  /** A read between collections, every `timeToLimit.interval` while the heap is past the floor. */
+  private onTick(): void {
+    const node = this.node;
+    if (!node) return;
+    let heap: HeapSample;
+    try {
+      heap = (this.environment.heap ?? currentHeapSample)();
+    } catch (error) {
+      this.sink?.error(error, "Source 'v8' could not read the heap statistics");
       return;
     }
-    const index = levelIndex(level);
-    const now = this.sink!.scheduler.now();
-    if (index > this.signalled || now - this.signalledAt >= this.options.repeat) {
-      this.signalled = index;
-      this.signalledAt = now;
-      node.signal(level);
+    this.judgeHeadroom(node, heap);
+  }
+
+  /**
+   * Signals the higher of the fractions' level and the time to limit's: a level when it rises, and
+   * again every `repeat` ms while it holds; while the time to limit holds the level, at every
+   * reading (the engine coalesces a turn's signals), so that policies hear the limit is still coming.
+   */
+  private judgeHeadroom(node: PressureNode, heap: HeapSample): void {
+    const sink = this.sink;
+    const gate = this.gate;
+    if (!sink || !gate) return;
+    const byFraction = headroomLevel(heap, this.thresholds);
+    const timeToLimit = this.timeToLimit;
+    const trend = timeToLimit?.observe(sink.scheduler.now(), heap.committed, heap.limit);
+    const level = higherLevel(trend?.level, byFraction);
+    if (trend?.level !== undefined && level === trend.level) {
+      if (!gate.offer(level, `heap ${trend.reason}`)) node.signal(level, `heap ${trend.reason}`);
+    } else {
+      gate.offer(
+        level,
+        level && `heap ${formatBytes(heap.committed)} of ${formatBytes(heap.limit)} committed`,
+      );
+    }
+    if (!timeToLimit) return;
+    // Collections alone can be too far apart to see the heap grow: read it often past the floor.
+    const fast = heap.committed >= timeToLimit.floor(heap.limit);
+    if (fast && !this.timer) {
+      this.timer = interval(timeToLimit.options.interval, sink.scheduler).subscribe(() => this.onTick());
+    } else if (!fast && this.timer) {
+      this.timer.unsubscribe();
+      this.timer = undefined;
     }
   }
 }
