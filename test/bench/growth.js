@@ -167,7 +167,8 @@ function row(result) {
     `${outcome(result.none)} | ${result.limitHitMs === undefined ? '-' : s(result.limitHitMs)} | ` +
     `${outcome(result.memshed)}, ${result.memshed.oomKills} OOM kills | ${pct(result.memshed)} | ` +
     `${s(result.leadMs.memshed)}${result.memshed.firstMediumSource ? ` (${result.memshed.firstMediumSource})` : ''} | ` +
-    `${s(result.leadMs.kernel)} | ${s(result.leadMs.psi)} |`
+    `${s(result.leadMs.kernel)} | ${s(result.leadMs.psi)} | ` +
+    `${s(result.firstMediumMs.memshed)} / ${s(result.firstMediumMs.kernel)} / ${s(result.firstMediumMs.psi)} |`
   );
 }
 
@@ -199,9 +200,9 @@ async function main() {
       .join(' ')}\n`,
   );
   console.log(
-    '| growth | payload | limit | without memshed | limit hit at | with memshed | served | lead: memshed (source) | lead: kernel vmpressure | lead: PSI |',
+    '| growth | payload | limit | without memshed | limit hit at | with memshed | served | lead: memshed (source) | lead: kernel vmpressure | lead: PSI | first medium+ at: memshed / kernel / PSI |',
   );
-  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const result of results) console.log(row(result));
   if (JSON_OUT) fs.writeFileSync(JSON_OUT, JSON.stringify(results, null, 2) + '\n');
   if (PLOT) {
