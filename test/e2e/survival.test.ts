@@ -19,8 +19,9 @@
  * The alternatives (@fastify/under-pressure, the vmstat or psi source alone) and the full grid of
  * rates, with the warning lead time of memshed, the kernel's own events and PSI, are the
  * benchmarks: `npm run bench -- survival` and `npm run bench -- growth` (docs/benchmarks.md).
- * Every run goes alone (two services at 400 requests/s each starve each other on 2 vCPUs): ~7
- * minutes in all on an idle machine, the runs without memshed ending at their death.
+ * Every run goes alone (two services at 400 requests/s each starve each other on 2 vCPUs): 6-7
+ * minutes in all (measured beside other jobs, load average 4-14), the runs without memshed ending
+ * at their death.
  */
 import { nativeAvailability } from '@memshed/native';
 import { removeAllTestCgroups, testCgroupsUnavailableReason } from '../kernel/support/cgroup';
