@@ -110,10 +110,14 @@ describe('the start-up path', () => {
   it("of a service configured by a YAML file (express-app's default policy) loads no package index it avoids", () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'memshed-start-up-'));
     try {
-      // The same policy with one key misspelt: the bundled yaml must still give its line.
+      // The same policy with a misspelt key added: the bundled yaml must still give its line.
       const policy = readFileSync(path.join(root, 'examples/express-app/.memshedrc.yaml'), 'utf8');
-      expect(policy).toContain('cooldown: 1s');
-      writeFileSync(path.join(dir, 'bad.yaml'), policy.replace('cooldown: 1s', 'cooldwn: 1s'));
+      const when = '    when: { level: medium }';
+      const whenLine = policy.split('\n').findIndex((text) => text.startsWith(when));
+      expect(whenLine).toBeGreaterThan(0);
+      const lines = policy.split('\n');
+      lines.splice(whenLine + 1, 0, '    cooldwn: 1s');
+      writeFileSync(path.join(dir, 'bad.yaml'), lines.join('\n'));
       const report = runNode(`
         ${RECORD_RESOLVED}
         const { loadConfig, createMemshedFromConfig } = require('@memshed/config');
@@ -152,8 +156,8 @@ describe('the start-up path', () => {
         message: expect.stringMatching(/^bad\.yaml: policies\[0\]\.cooldwn: /),
         position: { line: expect.any(Number), column: 5 },
       });
-      const line = policy.split('\n').findIndex((text) => text.includes('cooldown: 1s')) + 1;
-      expect((report.bad as { position: { line: number } }).position.line).toBe(line);
+      // The inserted line, 1-based: the one after `when:`.
+      expect((report.bad as { position: { line: number } }).position.line).toBe(whenLine + 2);
       expect(report.same).toBe(true);
     } finally {
       rmSync(dir, { recursive: true, force: true });

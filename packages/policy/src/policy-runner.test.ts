@@ -242,6 +242,25 @@ describe(PolicyRunner, () => {
       ]);
     });
 
+    it("waits for a run that outlives its episode, then starts the next episode's first run, not backed off", async () => {
+      const h = await setUp({}, (h) => {
+        h.took = 3000;
+        h.freed = 0;
+      });
+      h.fake.signal('medium');
+      await h.advance(2500); // medium until 1 s, low until 2 s, then normal: the episode is over
+      expect(h.memshed.monitor.state).toBe('normal');
+      h.fake.signal('medium'); // a new episode while the first run still runs
+      await h.advance(600);
+      expect(h.maxInFlight).toBe(1);
+      expect(h.starts()).toEqual([0, 3000]);
+      expect(h.fired().map((d) => [d.reason, d.run])).toEqual([
+        ['episode', 1],
+        ['episode', 1],
+      ]);
+      expect(h.backoffs()).toEqual([]);
+    });
+
     it('ignores signals below its level or outside its scope', async () => {
       const h = await setUp({ scope: '/app' });
       h.fake.signal('medium', '/app');

@@ -169,7 +169,7 @@ describe('parseScenario', () => {
       `${minimal}policies:\n  - name: p\n    when: { level: medium }\n    do:\n      - ${action}\n`;
     const parsed = parseScenario(policy('use: cache-purge'), 'p.yaml').policies[0];
     expect(parsed).toMatchObject({ name: 'p', when: { level: 'medium', for: 0 } });
-    // memshed config's policy schema: without a cooldown a policy runs once per episode.
+    // memshed config's policy schema: no cooldown unless written (the policy keeps up).
     expect(parsed.cooldown).toBeUndefined();
     expect(errorOf(() => parseScenario(policy('use: cache-prge'), 'p.yaml')).message).toContain(
       "p.yaml: policies[0].do[0].use: unknown action 'cache-prge' (the simulator rehearses cache-purge, service-shutdown, gc). Did you mean 'cache-purge'?",

@@ -90,6 +90,35 @@ describe('memshed run', () => {
     expect(process.listenerCount('SIGTERM')).toBe(0);
   });
 
+  it('runs a policy again on a new signal after its run, backing off a run that freed less than 1 MiB', async () => {
+    const file = corpus.write(runConfig('run-again', 0));
+    const io = bufferIo();
+    const seen = whenOutput(io.stdout, (text) => text.includes('"reason":"signal"'));
+    const exit = main(['run', '--config', file, '--json'], io);
+    await seen;
+    process.emit('SIGTERM', 'SIGTERM');
+    expect(await exit).toBe(ExitCode.Ok);
+    const lines = jsonLines(io.out()).filter((line) => ['fired', 'backed-off'].includes(line.type));
+    expect(lines.slice(0, 3)).toMatchObject([
+      { type: 'fired', reason: 'episode', run: 1 },
+      {
+        type: 'backed-off',
+        policy: 'shed',
+        delayMs: 100,
+        fruitless: 1,
+        why: expect.stringMatching(
+          /^freed 6 KiB, less than 1 MiB: test-purge freed 4 KiB \(purged 25%\); test-gc freed 2 KiB/,
+        ),
+      },
+      {
+        type: 'fired',
+        reason: 'signal',
+        run: 2,
+        signal: { level: 'critical', scope: '/', source: 'test-pulse' },
+      },
+    ]);
+  });
+
   it('--dry-run: actions report what they would do, in human lines', async () => {
     const file = corpus.write(runConfig('run-dry', 0));
     const io = bufferIo();

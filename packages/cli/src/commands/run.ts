@@ -153,6 +153,15 @@ class DecisionLog {
             heldForMs: decision.heldFor,
             reason: decision.reason,
             run: decision.run,
+            ...(decision.signal
+              ? {
+                  signal: {
+                    level: decision.signal.level,
+                    scope: decision.signal.scope,
+                    source: decision.signal.source,
+                  },
+                }
+              : {}),
             dryRun: decision.dryRun,
             ...(decision.trigger
               ? {

@@ -44,6 +44,8 @@ describe('memshed validate', () => {
       expect(await main(['validate', file], io)).toBe(ExitCode.Ok);
       expect(io.out().split('\n')[0]).toBe(`${displayPath(file)}: valid: 1 source, 2 policies`);
       expect(io.out()).toContain('policy trim: when medium for 500ms: test-purge -> test-gc, cooldown 10s');
+      expect(io.out()).toContain('policy drop: when critical: ');
+      expect(io.out()).toMatch(/policy drop: .*, again on each new signal while it holds\n/);
       expect(io.err()).toBe('');
     },
   );

@@ -87,7 +87,9 @@ function printSummary(io: CliIo, config: LoadedConfig): void {
   for (const policy of config.policies) {
     const when = `${policy.level}${policy.for > 0 ? ` for ${formatDuration(policy.for)}` : ''}${policy.scope ? ` in ${policy.scope}` : ''}`;
     const cooldown =
-      policy.cooldown !== undefined ? `, cooldown ${formatDuration(policy.cooldown)}` : ', once per episode';
+      policy.cooldown !== undefined
+        ? `, cooldown ${formatDuration(policy.cooldown)}`
+        : ', again on each new signal while it holds';
     const chain = policy.do.map((action) =>
       action.name === action.use ? action.use : `${action.name} (${action.use})`,
     );
