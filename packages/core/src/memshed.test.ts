@@ -28,6 +28,23 @@ const countingModule = new ContainerModule(({ bind }) => {
 });
 
 describe('createMemshed', () => {
+  it("shows a running source's detail() in sources[].detail, else its availability's detail", async () => {
+    let rate = 'not growing';
+    const source: PressureSource = {
+      id: 'growing',
+      availability: () => ({ available: true, detail: 'watching a limit' }),
+      start: () => undefined,
+      stop: () => undefined,
+      detail: () => rate,
+    };
+    const legacy = { ...source, id: 'legacy', detail: 'a field of its own' } as unknown as PressureSource;
+    const memshed = await createMemshed({ sources: [source, legacy], scheduler: new ManualScheduler() });
+    expect(memshed.sources.map((s) => s.detail)).toEqual(['not growing', 'watching a limit']);
+    rate = 'growing 120 MiB/s, limit in 0.8 s';
+    expect(memshed.sources[0].detail).toBe('growing 120 MiB/s, limit in 0.8 s');
+    await memshed.stop();
+  });
+
   it('resolves sources by plugin id through container modules, starts and stops them', async () => {
     const memshed = await createMemshed({ modules: [countingModule], sources: [{ use: 'counting' }] });
     expect(memshed.sources.map((s) => [s.id, s.state])).toEqual([['counting', 'running']]);

@@ -80,6 +80,11 @@ export interface SourceStatus {
   readonly state: 'running' | 'unavailable' | 'failed' | 'stopped';
   /** Availability as reported at start. */
   readonly availability: SourceAvailability;
+  /**
+   * While it runs, what the source sees now (its `detail()`, e.g. a growth rate and the time to
+   * its limit) where it says; else the availability's detail.
+   */
+  readonly detail?: string;
   /** Why it is not running, when it is not. */
   readonly error?: MemshedError;
 }
@@ -336,7 +341,15 @@ async function startSource(
   try {
     await source.start(sink);
     logger.info(`source '${source.id}' started${availability.detail ? `: ${availability.detail}` : ''}`);
-    return { id: source.id, state: 'running', availability };
+    return {
+      id: source.id,
+      state: 'running',
+      availability,
+      get detail() {
+        // A source written before this contract may have a member of that name that is no method.
+        return (typeof source.detail === 'function' ? source.detail() : undefined) ?? availability.detail;
+      },
+    };
   } catch (error) {
     const failure = MemshedError.from(error, 'source-failed', `Source '${source.id}' failed to start`, {
       context: { source: source.id },

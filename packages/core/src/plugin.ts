@@ -68,6 +68,11 @@ export interface PressureSource {
   start(sink: PressureSink): void | Promise<void>;
   /** Stops and releases everything. Idempotent. */
   stop(): void | Promise<void>;
+  /**
+   * Optional: what it sees now, while it runs, for status lines (`memshed.sources[].detail`), e.g.
+   * `container growing 120 MiB/s, limit in 0.8 s`. Cheap: it says what the source last read.
+   */
+  detail?(): string | undefined;
 }
 
 /** Extension point: plugins bind a factory per source kind. */

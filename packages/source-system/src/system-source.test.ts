@@ -466,21 +466,24 @@ describe(SystemSource, () => {
       await memshed.stop();
     });
 
-    it('reports the rate and the time left in its detail while it runs', async () => {
+    it('reports the rate and the time left in memshed.sources[].detail while it runs', async () => {
       const root = copyFixture('cgroup-v2');
       const current = path.join(root, V2_GROUP, 'memory.current');
       const write = (_: string, bytes: number) => writeFileSync(current, String(Math.round(bytes)));
       write(root, 150 * MiB);
       const { environment } = fakeEnvironment();
-      const { scheduler, source, memshed } = await start(
+      const { scheduler, memshed } = await start(
         { root, host: false, container: { measure: 'usage', timeToLimit: {} } },
         environment,
       );
+      expect(memshed.sources[0].detail).toBe('container not growing');
       grow(root, scheduler, { from: 150, rate: 50, until: 300, write });
-      expect((source.availability() as { detail: string }).detail).toContain(
-        'container growing 50 MiB/s, limit in 1.8 s',
-      );
+      expect(memshed.sources[0].detail).toBe('container growing 50 MiB/s, limit in 1.8 s');
       await memshed.stop();
+      expect(memshed.sources[0]).toMatchObject({
+        state: 'stopped',
+        detail: expect.stringContaining('cgroup-v2'),
+      });
     });
   });
 

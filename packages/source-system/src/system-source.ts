@@ -67,8 +67,6 @@ export class SystemSource implements PressureSource {
     }
     const parts: string[] = [];
     if (plan.container) parts.push(this.describeContainer(plan.container.reader, plan.container.sample));
-    const trend = this.container?.describeTrend();
-    if (trend) parts.push(`container ${trend}`);
     if (plan.host)
       parts.push(`host ${plan.host.description}${plan.host.tested ? '' : ' (untested platform code)'}`);
     return { available: true, detail: [...parts, ...plan.notes].join('; ') };
@@ -115,6 +113,15 @@ export class SystemSource implements PressureSource {
     this.container = undefined;
     this.host?.stop();
     this.host = undefined;
+  }
+
+  /**
+   * While it runs, the container's growth and time to limit as last read, e.g. `container growing
+   * 120 MiB/s, limit in 0.8 s`; undefined when the container part is off or not running.
+   */
+  detail(): string | undefined {
+    const trend = this.container?.describeTrend();
+    return trend && `container ${trend}`;
   }
 
   /** How the container is watched once started: `eventfd`, `poll`, or undefined when it is not. */

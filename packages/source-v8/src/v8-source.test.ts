@@ -240,6 +240,7 @@ describe(V8Source, () => {
       expect(events.map((e) => [e.level, e.time - 1_000_000, e.reason])).toEqual([
         ['critical', 200, 'heap limit in 0.3 s at 250 MiB/s'],
       ]);
+      expect(memshed.sources[0].detail).toBe('heap growing 250 MiB/s, limit in 0.3 s');
       await memshed.stop();
     });
 

@@ -111,8 +111,7 @@ export class V8Source implements PressureSource {
         (this.options.timeToLimit
           ? `, or when the limit is less than ${formatDuration(this.options.timeToLimit.medium)} (medium) or ${formatDuration(this.options.timeToLimit.critical)} (critical) away at the growth rate`
           : '') +
-        ')' +
-        (this.timeToLimit ? `; heap ${this.timeToLimit.describe()}` : ''),
+        ')',
     };
   }
 
@@ -145,6 +144,14 @@ export class V8Source implements PressureSource {
     this.timeToLimit = undefined;
     this.node = undefined;
     this.sink = undefined;
+  }
+
+  /**
+   * While it runs, the committed heap's growth and time to limit as last read, e.g. `heap growing
+   * 120 MiB/s, limit in 0.8 s`; undefined when the time to limit is off or it is not running.
+   */
+  detail(): string | undefined {
+    return this.timeToLimit && `heap ${this.timeToLimit.describe()}`;
   }
 
   private recorderKind(): GcRecorderKind | undefined {
