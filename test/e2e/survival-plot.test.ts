@@ -6,8 +6,9 @@
 import { tagNestingProblem } from '@memshed/source-vmscan-sim/testing';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { renderSurvivalSvg } = require('../bench/support/survival-plot') as {
+const { renderSurvivalSvg, renderGrowthSvg } = require('../bench/support/survival-plot') as {
   renderSurvivalSvg(runs: readonly object[]): string;
+  renderGrowthSvg(results: readonly object[]): string;
 };
 
 function run(payload: string, guard: string, end: string, usage: [number, number][]) {
@@ -72,5 +73,63 @@ describe('renderSurvivalSvg', () => {
     expect(svg.match(/<path d="M/g)).toHaveLength(1);
     expect(svg).toContain('>without memshed</text>');
     expect(svg).toContain('>memshed&#39;s default policy</text>'.replace('&#39;', "'"));
+  });
+});
+
+describe('renderGrowthSvg', () => {
+  /** One cell of test/bench/growth.js's results, with the fields the plot reads. */
+  function cell(growth: string, payload: string, leadMs: Record<string, number | undefined>, served: number) {
+    return {
+      growth,
+      payload,
+      limitMiB: 256,
+      limitHitMs: 6000,
+      leadMs,
+      memshed: { successRate: served },
+      noneServedRate: 0.25,
+    };
+  }
+  const svg = renderGrowthSvg([
+    cell('1', 'string', { memshed: 10_000, kernel: undefined, psi: 100 }, 1),
+    cell('250', 'string', { memshed: 500, kernel: undefined, psi: undefined }, 0.995),
+    cell('bursts', 'string', { memshed: 1000, kernel: 20, psi: undefined }, 0.99),
+    cell('1', 'buffer', { memshed: 8000, kernel: 150, psi: undefined }, 1),
+    cell('250', 'buffer', { memshed: 400, kernel: 130, psi: undefined }, 1),
+    cell('bursts', 'buffer', { memshed: 900, kernel: 140, psi: undefined }, 1),
+  ]);
+
+  it('draws one column per payload and limit, in well-formed SVG', () => {
+    expectWellFormed(svg);
+    expect(svg).toContain('JS strings (V8 heap), 256M</text>');
+    expect(svg).toContain('Buffers (off-heap), 256M</text>');
+  });
+
+  it('puts the growths in their order on the x axis, bursts last, under both panels', () => {
+    const labels = [...svg.matchAll(/text-anchor="middle">(1|250|bursts)<\/text>/g)].map((m) => m[1]);
+    expect(labels).toEqual([
+      '1',
+      '1',
+      '250',
+      '250',
+      'bursts',
+      'bursts',
+      '1',
+      '1',
+      '250',
+      '250',
+      'bursts',
+      'bursts',
+    ]);
+  });
+
+  it('marks a source that gave no warning before the limit with a cross, and plots the others on a log scale', () => {
+    // kernel: 2 missing (strings 1 and 250); psi: 5 missing.
+    expect(svg.match(/<path d="M/g)).toHaveLength(7);
+    // 10 s of lead sits one decade above 1 s: the panel spans 10 ms to 100 s (4 decades) over 136 px.
+    const ys = [...svg.matchAll(/<circle cx="[\d.]+" cy="([\d.]+)" r="3" fill="#2e7d32"/g)].map((m) =>
+      Number(m[1]),
+    );
+    const decade = (200 - 30 - 34) / 4;
+    expect(ys[0]).toBeCloseTo(30 + (200 - 30 - 34) - 3 * decade, 0);
   });
 });

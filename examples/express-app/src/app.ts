@@ -1,7 +1,7 @@
 import express, { type Express, type RequestHandler } from 'express';
 import { loadShedding, type LoadShedder } from '@memshed/http';
 import type { Registry } from 'prom-client';
-import type { ItemService } from './item-service';
+import { MAX_ITEM_BYTES, type ItemService } from './item-service';
 import type { JobService } from './job-service';
 
 /** What the API serves. */
@@ -20,7 +20,8 @@ export interface AppParts {
  *
  * - `GET /healthz`, `GET /metrics`: essential, never shed.
  * - `GET /memshed/status`: the shedder's state (served by the middleware).
- * - `GET /api/items/:id`: an item, through the lru-cache.
+ * - `GET /api/items/:id[?bytes=N]`: an item, through the lru-cache; a new one is rendered with a
+ *   payload of N bytes (default: the service's item size, at most 16 MiB).
  * - `POST /api/jobs`: queue a background job (priority `low`: shed from `medium`).
  * - `GET /api/reports/:name`: an expensive report (priority `background`: shed from `low`).
  */
@@ -46,7 +47,14 @@ export function createApp({ shedder, guard, registry, items, jobs }: AppParts): 
   // #endregion metrics-route
 
   app.get('/api/items/:id', (req, res) => {
-    const item = items.get(req.params.id);
+    const bytes = req.query.bytes === undefined ? undefined : Number(req.query.bytes);
+    if (bytes !== undefined && !(Number.isInteger(bytes) && bytes > 0 && bytes <= MAX_ITEM_BYTES)) {
+      res
+        .status(400)
+        .json({ error: `bytes=${String(req.query.bytes)}: give a whole number from 1 to ${MAX_ITEM_BYTES}` });
+      return;
+    }
+    const item = items.get(req.params.id, bytes);
     res.json({ id: item.id, name: item.name, digest: item.digest, bytes: item.payload.length });
   });
 

@@ -7,6 +7,8 @@
  *   node dist/main.js --guard under-pressure @fastify/under-pressure's heap/RSS checks instead of memshed
  *   node dist/main.js --guard none           no protection at all
  *   node dist/main.js --payload string --item-bytes 65536   cache 64 KiB JS strings per new item id
+ *   node dist/main.js --max-items 200000     the cache's bound (default 10,000): raise it for small items
+ *   node dist/main.js --prefill-mib 120      cache 120 MiB of items before taking requests
  *   node dist/main.js --json                 one JSON object per line on stdout (listening, state, action, event)
  */
 import { consoleLogger, silentLogger } from '@memshed/core';
@@ -28,6 +30,8 @@ function parseCommandLine(args: string[]) {
       guard: { type: 'string', default: 'memshed' },
       payload: { type: 'string', default: 'buffer' },
       'item-bytes': { type: 'string' },
+      'max-items': { type: 'string' },
+      'prefill-mib': { type: 'string' },
       json: { type: 'boolean', default: false },
     },
   });
@@ -39,6 +43,8 @@ function parseCommandLine(args: string[]) {
   const itemBytes = values['item-bytes'] === undefined ? undefined : Number(values['item-bytes']);
   if (itemBytes !== undefined && !(Number.isInteger(itemBytes) && itemBytes > 0))
     throw new Error(`--item-bytes ${values['item-bytes']}: give a whole number of bytes, e.g. 65536`);
+  const maxItems = wholeNumber('--max-items', values['max-items'], '200000', 1);
+  const prefillMiB = wholeNumber('--prefill-mib', values['prefill-mib'], '120', 0);
   if (positionals.length > (values.simulate ? 1 : 0))
     throw new Error(`unexpected argument ${positionals.at(-1)}: only --simulate takes one (a scenario file)`);
   return {
@@ -47,8 +53,24 @@ function parseCommandLine(args: string[]) {
     guard,
     payload: payload as 'buffer' | 'string',
     itemBytes,
+    maxItems,
+    prefillMiB,
     sourceIds: values.sources?.split(',').filter(Boolean),
   };
+}
+
+/** A whole-number flag's value (at least `min`), or undefined when not given. */
+function wholeNumber(
+  flag: string,
+  text: string | undefined,
+  example: string,
+  min: number,
+): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!(Number.isInteger(value) && value >= min))
+    throw new Error(`${flag} ${text}: give a whole number of at least ${min}, e.g. ${example}`);
+  return value;
 }
 
 /** Writes what happens: JSON lines (stamped with the wall clock) or text for people. */
@@ -94,14 +116,21 @@ function watch(running: RunningServer, report: ReturnType<typeof reporter>): voi
 }
 
 async function main(): Promise<void> {
-  const { json, scenario, guard, payload, itemBytes, sourceIds } = parseCommandLine(process.argv.slice(2));
+  const { json, scenario, guard, payload, itemBytes, maxItems, prefillMiB, sourceIds } = parseCommandLine(
+    process.argv.slice(2),
+  );
   const report = reporter(json);
 
   const running = await startServer({
     port: Number(process.env.PORT ?? 3000),
     guard,
     logger: json ? silentLogger : consoleLogger('info'),
-    items: { payload, ...(itemBytes ? { payloadBytes: itemBytes } : {}) },
+    items: {
+      payload,
+      ...(itemBytes ? { payloadBytes: itemBytes } : {}),
+      ...(maxItems ? { max: maxItems } : {}),
+    },
+    prefillBytes: (prefillMiB ?? 0) * 1024 * 1024,
     ...(scenario ? { sources: [new VmscanSimSource({ scenario: loadScenario(scenario) })] } : {}),
     ...(sourceIds ? { sourceIds } : {}),
   });
@@ -110,6 +139,7 @@ async function main(): Promise<void> {
     {
       listening: port,
       guard,
+      cached: running.items.cache.size,
       sources: running.memshed?.sources.map((s) => `${s.id}:${s.state}`),
       thresholds: running.underPressure?.thresholds,
     },

@@ -51,6 +51,12 @@ export interface ServerOptions {
   readonly sourceIds?: readonly string[];
   /** The item cache: payload size and kind (Buffers or JS strings), entries at most. */
   readonly items?: ItemServiceOptions;
+  /**
+   * Bytes of items to cache before anything else starts (memshed included, so that its sources
+   * see a service that starts large, not one that grew fast): see {@link ItemService.prefill}.
+   * Default 0.
+   */
+  readonly prefillBytes?: number;
   /** Thresholds of the `under-pressure` guard. */
   readonly underPressure?: UnderPressureOptions;
   /** memshed's clock (a ManualScheduler in tests). Default: the event loop. */
@@ -92,6 +98,7 @@ interface Protection {
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const guard = options.guard ?? 'memshed';
   const items = new ItemService(options.items);
+  if (options.prefillBytes) items.prefill(options.prefillBytes);
   const jobs = new JobService();
   jobs.start();
   const registry = new Registry();

@@ -1,6 +1,8 @@
 // The plot of test/bench/survival.js `--plot FILE`: the cgroup's memory usage over each run, one
 // panel per payload and limit, one line per guard, the limit dashed, a cross where a service died.
 // Plain SVG (no dependency): README's "Why memshed" shows docs/images/survival-256m.svg.
+// renderGrowthSvg draws test/bench/growth.js `--plot FILE`: warning lead time and % served
+// against the growth rate.
 'use strict';
 
 const GUARD_STYLE = {
@@ -109,4 +111,164 @@ function renderSurvivalSvg(runs) {
   ].join('\n');
 }
 
-module.exports = { renderSurvivalSvg };
+const LEAD_STYLE = {
+  memshed: { color: '#2e7d32', label: "memshed's level (default policy)" },
+  kernel: { color: '#6a1b9a', label: 'kernel vmpressure events (cgroup v1)' },
+  psi: { color: '#1565c0', label: 'PSI trigger (/proc/pressure/memory)' },
+};
+const SERVED_STYLE = {
+  memshed: { color: '#2e7d32', label: 'served, with memshed' },
+  none: { color: '#c62828', label: 'served, without memshed' },
+};
+const GROWTH_PANEL = { width: 300, height: 200, left: 48, right: 10, top: 30, bottom: 34 };
+/** Lead times from 10 ms to 100 s, on a log axis; a missing one (no warning) sits below it. */
+const LEAD_MIN_S = 0.01;
+const LEAD_MAX_S = 100;
+
+/** Markers of one series at the categories' x, joined where consecutive points exist. */
+function series(points, color, dashed) {
+  const parts = [];
+  let run = [];
+  const flush = () => {
+    if (run.length > 1)
+      parts.push(
+        `<polyline fill="none" stroke="${color}" stroke-width="1.6"${dashed ? ' stroke-dasharray="4 3"' : ''} points="${run.map(([x, y]) => `${x.toFixed(1)},${y.toFixed(1)}`).join(' ')}"/>`,
+      );
+    run = [];
+  };
+  for (const point of points) {
+    if (point === undefined) {
+      flush();
+      continue;
+    }
+    const [x, y, missing] = point;
+    if (missing) {
+      flush();
+      parts.push(
+        `<path d="M${x - 4},${y - 4}L${x + 4},${y + 4}M${x - 4},${y + 4}L${x + 4},${y - 4}" stroke="${color}" stroke-width="1.8"/>`,
+      );
+      continue;
+    }
+    run.push([x, y]);
+    parts.push(`<circle cx="${x.toFixed(1)}" cy="${y.toFixed(1)}" r="3" fill="${color}"/>`);
+  }
+  flush();
+  return parts.join('\n');
+}
+
+/** One column (a payload and limit): lead time above, % served below, against the growth. */
+function growthColumn(results, x0, growths) {
+  const { width, height, left, right, top, bottom } = GROWTH_PANEL;
+  const plotW = width - left - right;
+  const plotH = height - top - bottom;
+  const sx = (i) => x0 + left + ((i + 0.5) / growths.length) * plotW;
+  const parts = [];
+  const first = results[0];
+  parts.push(
+    `<text x="${x0 + left}" y="${top - 12}" font-size="12" font-weight="bold">${escapeXml(`${PAYLOAD_LABEL[first.payload] ?? first.payload}, ${first.limitMiB}M`)}</text>`,
+  );
+  const byGrowth = growths.map((g) => results.find((r) => r.growth === g.name));
+  // Lead time panel.
+  const lead = (s) =>
+    top +
+    plotH -
+    ((Math.log10(Math.max(s, LEAD_MIN_S)) - Math.log10(LEAD_MIN_S)) /
+      (Math.log10(LEAD_MAX_S) - Math.log10(LEAD_MIN_S))) *
+      plotH;
+  for (const s of [0.01, 0.1, 1, 10, 100]) {
+    parts.push(
+      `<line x1="${x0 + left}" y1="${lead(s)}" x2="${x0 + left + plotW}" y2="${lead(s)}" stroke="#e0e0e0"/>`,
+      `<text x="${x0 + left - 5}" y="${lead(s) + 4}" font-size="10" text-anchor="end">${s < 1 ? `${s * 1000} ms` : `${s} s`}</text>`,
+    );
+  }
+  parts.push(
+    `<text x="${x0 + left - 5}" y="${top + plotH + 12}" font-size="9" text-anchor="end">none</text>`,
+    `<text x="${x0 + 11}" y="${top + plotH / 2}" font-size="10" text-anchor="middle" transform="rotate(-90 ${x0 + 11} ${top + plotH / 2})">warning lead time</text>`,
+  );
+  for (const [key, style] of Object.entries(LEAD_STYLE)) {
+    const points = byGrowth.map((r, i) => {
+      if (!r || r.limitHitMs === undefined) return undefined;
+      const ms = r.leadMs[key];
+      return ms === undefined ? [sx(i), top + plotH + 8, true] : [sx(i), lead(ms / 1000)];
+    });
+    parts.push(series(points, style.color, false));
+  }
+  // % served panel, below.
+  const y1 = top + plotH + bottom + top;
+  const served = (rate) => y1 + plotH - rate * plotH;
+  for (const pct of [0, 50, 100]) {
+    parts.push(
+      `<line x1="${x0 + left}" y1="${served(pct / 100)}" x2="${x0 + left + plotW}" y2="${served(pct / 100)}" stroke="#e0e0e0"/>`,
+      `<text x="${x0 + left - 5}" y="${served(pct / 100) + 4}" font-size="10" text-anchor="end">${pct} %</text>`,
+    );
+  }
+  parts.push(
+    `<text x="${x0 + 11}" y="${y1 + plotH / 2}" font-size="10" text-anchor="middle" transform="rotate(-90 ${x0 + 11} ${y1 + plotH / 2})">requests served</text>`,
+  );
+  parts.push(
+    series(
+      byGrowth.map((r, i) => (r ? [sx(i), served(r.memshed.successRate)] : undefined)),
+      SERVED_STYLE.memshed.color,
+      false,
+    ),
+    series(
+      byGrowth.map((r, i) => (r ? [sx(i), served(r.noneServedRate)] : undefined)),
+      SERVED_STYLE.none.color,
+      true,
+    ),
+  );
+  // Growth axis labels under each panel.
+  growths.forEach((g, i) => {
+    for (const y of [top + plotH + 22, y1 + plotH + 14])
+      parts.push(
+        `<text x="${sx(i)}" y="${y}" font-size="9" text-anchor="middle">${escapeXml(g.name)}</text>`,
+      );
+  });
+  parts.push(
+    `<text x="${x0 + left + plotW / 2}" y="${y1 + plotH + 28}" font-size="10" text-anchor="middle">growth, MiB/s (400 requests/s)</text>`,
+  );
+  return parts.join('\n');
+}
+
+/**
+ * The plot of test/bench/growth.js `--plot FILE`: per payload and limit, the warning lead time
+ * (first medium-or-critical event before the limit is hit; log scale, a cross: no warning) of
+ * memshed, the kernel's vmpressure events and PSI, and the share of requests served with and
+ * without memshed, against the growth rate (bursts last).
+ */
+function renderGrowthSvg(results) {
+  const growths = [];
+  for (const r of results) if (!growths.some((g) => g.name === r.growth)) growths.push({ name: r.growth });
+  const cells = [];
+  for (const r of results) {
+    const key = `${r.payload} ${r.limitMiB}`;
+    let c = cells.find((cell) => cell.key === key);
+    if (!c) cells.push((c = { key, results: [] }));
+    c.results.push(r);
+  }
+  const panelsH = 2 * GROWTH_PANEL.height;
+  const legendH = 40;
+  const width = Math.max(GROWTH_PANEL.width * cells.length, 700);
+  const height = panelsH + legendH;
+  const legendItems = [...Object.values(LEAD_STYLE), ...Object.values(SERVED_STYLE)];
+  const legend = legendItems
+    .map((style, i) => {
+      const x = GROWTH_PANEL.left + (i % 3) * 240;
+      const y = panelsH + 10 + Math.floor(i / 3) * 16;
+      return (
+        `<line x1="${x}" y1="${y}" x2="${x + 20}" y2="${y}" stroke="${style.color}" stroke-width="2.5"${style === SERVED_STYLE.none ? ' stroke-dasharray="4 3"' : ''}/>` +
+        `<text x="${x + 26}" y="${y + 4}" font-size="11">${escapeXml(style.label)}</text>`
+      );
+    })
+    .join('\n');
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif">`,
+    `<rect width="${width}" height="${height}" fill="#fff"/>`,
+    ...cells.map((c, i) => growthColumn(c.results, i * GROWTH_PANEL.width, growths)),
+    legend,
+    '</svg>',
+    '',
+  ].join('\n');
+}
+
+module.exports = { renderSurvivalSvg, renderGrowthSvg };

@@ -3,9 +3,13 @@
  * in CI) and test/bench/survival.js (the whole matrix, printed as the table of docs/benchmarks.md).
  *
  * One run: examples/express-app (its TypeScript sources, through system-ts-register.js) in a fresh
- * child memory cgroup of `limitMiB`, caching a 64 KiB item per request (`--payload string`: JS
- * strings on the V8 heap; `buffer`: Buffers off it), driven by a bounded loopback load asking for a
- * new item every request (`GET /api/items/<n>`) at `rate` requests/s for `seconds`, with one guard:
+ * child memory cgroup of `limitMiB`, caching an item of `itemBytes` (default 64 KiB) per request
+ * (`--payload string`: JS strings on the V8 heap; `buffer`: Buffers off it), driven by a bounded
+ * loopback load asking for a new item every request (`GET /api/items/<n>?bytes=<size>`) at `rate`
+ * requests/s for `seconds`: the service grows by itemBytes x rate per second (1 MiB/s is 2.5 KiB
+ * at 400 requests/s; 250 MiB/s is 640 KiB). `bursts` switch the item size to a larger one for a
+ * while at a fixed period; `prefillMiB` has the service cache that much before it takes requests
+ * (and before memshed starts), so that a slow growth reaches pressure within the run. One guard:
  *
  * - `none`: nothing protects it (`--guard none`);
  * - `memshed`: the example's default policy (.memshedrc.yaml: v8 + system + cgroup-v1 sources,
@@ -32,6 +36,22 @@ export type Payload = 'string' | 'buffer';
 /** What protects the service (see the file comment). */
 export type SurvivalGuard = 'none' | 'memshed' | 'under-pressure' | 'vmstat' | 'psi';
 
+/** Periodic bursts of growth: from `everyMs` on, every `everyMs`, `forMs` of requests ask for `itemBytes`. */
+export interface SurvivalBursts {
+  readonly everyMs: number;
+  readonly forMs: number;
+  readonly itemBytes: number;
+}
+
+/**
+ * Watches a run from outside the service (the growth benchmark's kernel and PSI listeners): called
+ * once the run's cgroup exists, before the service starts; the function it returns (or resolves to)
+ * is called when the run is over, before the cgroup is removed.
+ */
+export type SurvivalObserver = (
+  cgroup: TestCgroup,
+) => (() => Promise<void> | void) | Promise<() => Promise<void> | void>;
+
 /** Options of {@link runSurvival}. */
 export interface SurvivalRunOptions {
   readonly payload: Payload;
@@ -41,12 +61,43 @@ export interface SurvivalRunOptions {
   readonly seconds?: number;
   /** Requests per second. Default 400. */
   readonly rate?: number;
+  /** Bytes cached per request. Default 64 KiB. */
+  readonly itemBytes?: number;
+  /** Bursts of larger items. Default none. */
+  readonly bursts?: SurvivalBursts;
+  /** MiB of items the service caches before it takes requests. Default 0. */
+  readonly prefillMiB?: number;
   /**
-   * Wraps the service's command line (`[node, ...args]`) to run it in another environment, e.g.
-   * as a non-root user with a read-only cgroupfs (test/kernel/support/container.ts). It is
-   * started inside the run's cgroup. Default: as it is.
+   * Wraps the service's command line, `[node, ...args]`, in another one that starts it (a launcher
+   * that drops privileges, for example): the wrapper runs inside the run's cgroup and must exec
+   * the command it is given with the environment it got. Default: the command as is.
    */
-  readonly launch?: (argv: readonly string[]) => string[];
+  readonly launch?: (argv: readonly string[]) => readonly string[];
+  /** Extra environment for the service (over this process's). */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Watches the run from outside (see {@link SurvivalObserver}). */
+  readonly observe?: SurvivalObserver;
+}
+
+/** The growth of a run, in MiB/s: bytes per request x requests per second (bursts aside). */
+export function growthMiBs(options: Pick<SurvivalRunOptions, 'itemBytes' | 'rate'>): number {
+  return ((options.itemBytes ?? DEFAULT_ITEM_BYTES) * (options.rate ?? DEFAULT_RATE)) / MiB;
+}
+
+/**
+ * The prefill that puts the service close below where memshed's default policy starts to act (the
+ * v8 source's medium, 60% of a 259 MB heap limit, for strings; the system source's medium, 75% of
+ * the limit, for Buffers), with node and the service's own ~60 MiB beside it: at 1 MiB/s the
+ * first medium then comes 5-15 s into the load instead of minutes in. Measured on this machine.
+ */
+export function prefillFor(payload: Payload, limitMiB: number): number {
+  if (payload === 'string') return 65;
+  return Math.max(0, Math.round(limitMiB * 0.75 - 75));
+}
+
+/** Bytes per request for `mibPerSecond` of growth at `rate` requests/s (whole bytes). */
+export function itemBytesFor(mibPerSecond: number, rate = DEFAULT_RATE): number {
+  return Math.round((mibPerSecond * MiB) / rate);
 }
 
 /** How a run ended. */
@@ -59,6 +110,13 @@ export interface SurvivalRun {
   readonly guard: SurvivalGuard;
   readonly seconds: number;
   readonly rate: number;
+  readonly itemBytes: number;
+  /** itemBytes x rate, MiB/s (bursts aside). */
+  readonly growthMiBs: number;
+  readonly bursts: SurvivalBursts | undefined;
+  readonly prefillMiB: number;
+  /** When the load started (epoch ms): the zero of every `...Ms` and `atMs` of this run. */
+  readonly startedAt: number;
   readonly end: SurvivalEnd;
   /** ms from the load's start to the death, or to the end of the load when alive. */
   readonly endedAtMs: number;
@@ -88,6 +146,10 @@ export interface SurvivalRun {
   readonly firstMedium: { readonly atMs: number; readonly source: string } | undefined;
   /** ms from the first medium-or-critical event to the cgroup's usage falling (8 MiB below its peak since). */
   readonly releaseMs: number | undefined;
+  /** Times memshed's state rose from below medium to medium or critical during the load. */
+  readonly episodes: number;
+  /** When the cgroup's usage first reached its limit (within 1 MiB; ms from the load's start), if it did. */
+  readonly limitReachedMs: number | undefined;
   /** Peak cgroup usage seen, MiB. */
   readonly peakMiB: number;
   /** The cgroup's usage over the run, every 100 ms: [seconds since the load started, MiB]. */
@@ -102,6 +164,10 @@ export interface SurvivalRun {
 
 /** Usage falling this far below its peak since the first event counts as memory released. */
 const RELEASE_DROP = 8 * MiB;
+const DEFAULT_ITEM_BYTES = 64 * 1024;
+const DEFAULT_RATE = 400;
+/** The cache's bound: far above what fits in 512M even at 2.5 KiB per item, so memory is what limits it. */
+const MAX_ITEMS = 250_000;
 
 function guardArguments(guard: SurvivalGuard): string[] {
   switch (guard) {
@@ -120,11 +186,18 @@ function guardArguments(guard: SurvivalGuard): string[] {
 /** Runs the service once in its own cgroup and reports what happened (see the file comment). */
 export async function runSurvival(options: SurvivalRunOptions): Promise<SurvivalRun> {
   const seconds = options.seconds ?? 60;
-  const rate = options.rate ?? 400;
+  const rate = options.rate ?? DEFAULT_RATE;
   const name = `survival-${options.payload}-${options.limitMiB}-${options.guard}`;
   return withTestCgroup(
-    { name, limitBytes: options.limitMiB * MiB, timeoutMs: seconds * 1000 + 60_000 },
-    (cgroup) => runIn(cgroup, options, seconds, rate),
+    { name, limitBytes: options.limitMiB * MiB, timeoutMs: seconds * 1000 + 90_000 },
+    async (cgroup) => {
+      const stopObserving = await options.observe?.(cgroup);
+      try {
+        return await runIn(cgroup, options, seconds, rate);
+      } finally {
+        await stopObserving?.();
+      }
+    },
   );
 }
 
@@ -134,7 +207,10 @@ async function runIn(
   seconds: number,
   rate: number,
 ): Promise<SurvivalRun> {
-  const args = [
+  const itemBytes = options.itemBytes ?? DEFAULT_ITEM_BYTES;
+  const prefillMiB = options.prefillMiB ?? 0;
+  const argv = [
+    process.execPath,
     '-r',
     REGISTER,
     MAIN,
@@ -142,19 +218,24 @@ async function runIn(
     '--payload',
     options.payload,
     '--item-bytes',
-    String(64 * 1024),
+    String(itemBytes),
+    '--max-items',
+    String(MAX_ITEMS),
+    '--prefill-mib',
+    String(prefillMiB),
     ...guardArguments(options.guard),
   ];
-  const argv = (options.launch ?? ((plain: readonly string[]) => [...plain]))([process.execPath, ...args]);
-  const child = cgroup.spawn(argv[0], argv.slice(1), {
+  const [command, ...args] = options.launch ? options.launch(argv) : argv;
+  const child = cgroup.spawn(command, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, PORT: '0' },
+    env: { ...process.env, ...options.env, PORT: '0' },
   });
   let stderr = '';
   child.stderr!.on('data', (data: Buffer) => {
     stderr = (stderr + data.toString()).slice(-4000);
   });
   const events: { level: string; source: string; at: number }[] = [];
+  const states: { state: string; at: number }[] = [];
   const errors: string[] = [];
   let purges = 0;
   const gcMs: number[] = [];
@@ -163,12 +244,15 @@ async function runIn(
   child.once('exit', () => (exitedAt = Date.now()));
 
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`service did not listen in 30 s: ${stderr}`)), 30_000);
+    // A prefill of hundreds of MiB, on a busy machine, takes a while before the service listens.
+    const timer = setTimeout(() => reject(new Error(`service did not listen in 60 s: ${stderr}`)), 60_000);
     readJsonLines(child, (line) => {
       if ('listening' in line) {
         clearTimeout(timer);
         sources = (line.sources as string[] | undefined) ?? [];
         resolve(Number(line.listening));
+      } else if ('state' in line) {
+        states.push({ state: String(line.state), at: Number(line.at) });
       } else if ('event' in line) {
         events.push({ level: String(line.event), source: String(line.source), at: Number(line.at) });
       } else if ('action' in line) {
@@ -193,9 +277,13 @@ async function runIn(
   const started = Date.now();
   // A client queue of up to 640 ms of requests (256 at 400/s): a collection that stops the service's
   // event loop for 200 ms shows as latency, as it would for real clients, not as requests never sent.
+  const bursts = options.bursts;
   const load = startLoopbackLoad({
     port,
-    path: '/api/items/{n}',
+    path: (n, elapsedMs) => {
+      const inBurst = bursts && elapsedMs >= bursts.everyMs && elapsedMs % bursts.everyMs < bursts.forMs;
+      return `/api/items/${n}?bytes=${inBurst ? bursts.itemBytes : itemBytes}`;
+    },
     rate,
     maxRequests: rate * seconds,
     maxInFlight: 256,
@@ -238,12 +326,25 @@ async function runIn(
   const shed = summary.statuses[503] ?? 0;
   const attempted = summary.sent + summary.skipped;
   const first = events.find((event) => event.level === 'medium' || event.level === 'critical');
+  const pressed = (state: string) => state === 'medium' || state === 'critical';
+  let episodes = 0;
+  let before = 'normal';
+  for (const { state, at } of states) {
+    if (at >= started && pressed(state) && !pressed(before)) episodes++;
+    before = state;
+  }
+  const full = usage.find((sample) => sample.at >= started && sample.bytes >= options.limitMiB * MiB - MiB);
   return {
     payload: options.payload,
     limitMiB: options.limitMiB,
     guard: options.guard,
     seconds,
     rate,
+    itemBytes,
+    growthMiBs: growthMiBs({ itemBytes, rate }),
+    bursts,
+    prefillMiB,
+    startedAt: started,
     end,
     endedAtMs,
     exit: died ? (died.signal ?? `exit ${died.code}`) : undefined,
@@ -260,6 +361,8 @@ async function runIn(
     gcMs,
     firstMedium: first ? { atMs: first.at - started, source: first.source } : undefined,
     releaseMs: first ? releaseAfter(usage, first.at) : undefined,
+    episodes,
+    limitReachedMs: full ? full.at - started : undefined,
     peakMiB: usage.reduce((peak, sample) => Math.max(peak, sample.bytes), 0) / MiB,
     usage: everyTenth(usage, started),
     sources,
@@ -290,6 +393,17 @@ function releaseAfter(usage: readonly { at: number; bytes: number }[], from: num
   return undefined;
 }
 
+/** The run's growth, e.g. `25 MiB/s (64 KiB x 400/s)`, `1 MiB/s ... prefilled 120 MiB`, with bursts. */
+export function describeGrowth(run: SurvivalRun): string {
+  const kib = (bytes: number) => `${Math.round((bytes / 1024) * 10) / 10} KiB`;
+  const mibs = (value: number) => `${Math.round(value * 10) / 10} MiB/s`;
+  const bursts = run.bursts
+    ? `, bursts of ${mibs((run.bursts.itemBytes * run.rate) / MiB)} for ${run.bursts.forMs} ms every ${run.bursts.everyMs / 1000} s`
+    : '';
+  const prefill = run.prefillMiB ? `, prefilled ${run.prefillMiB} MiB` : '';
+  return `${mibs(run.growthMiBs)} (${kib(run.itemBytes)} x ${run.rate}/s${bursts}${prefill})`;
+}
+
 /** The run's one-line summary, for the test's and the benchmark's output. */
 export function describeRun(run: SurvivalRun): string {
   const ended =
@@ -301,10 +415,10 @@ export function describeRun(run: SurvivalRun): string {
     ? `first medium+ event at ${(run.firstMedium.atMs / 1000).toFixed(2)} s (${run.firstMedium.source}), usage falling ${run.releaseMs ?? '-'} ms later`
     : 'no medium+ event';
   return (
-    `${run.payload} ${run.limitMiB}M ${run.guard}: ${ended}; OOM kills ${run.oomKills}; ` +
+    `${run.payload} ${run.limitMiB}M ${run.guard} at ${describeGrowth(run)}: ${ended}; OOM kills ${run.oomKills}; ` +
     `${run.served}/${run.attempted} served (${(100 * run.successRate).toFixed(2)}%), ${run.shed} shed, ${run.failed} failed; ` +
     `p50 ${ms(run.p50Ms)}, p99 ${ms(run.p99Ms)}; ${run.purges} purges, ${run.gcMs.length} gc runs (max ${Math.max(0, ...run.gcMs)} ms); ` +
-    `${warned}; peak ${run.peakMiB.toFixed(0)} MiB` +
+    `${warned}; ${run.episodes} pressure episodes; peak ${run.peakMiB.toFixed(0)} MiB` +
     (run.errors.length ? `; errors: ${run.errors.join(' | ')}` : '')
   );
 }

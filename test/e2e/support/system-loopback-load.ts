@@ -11,9 +11,11 @@ export interface LoopbackLoadOptions {
   port: number;
   /**
    * The request path: `{n}` in it is replaced by the request's number (`/api/items/{n}`), else
-   * `?n=<number>` is appended (`/put` -> `/put?n=7`).
+   * `?n=<number>` is appended (`/put` -> `/put?n=7`). A function gets the request's number and the
+   * ms since the load started, and returns the whole path: a load whose requests change over time
+   * (bursts).
    */
-  path: string;
+  path: string | ((n: number, elapsedMs: number) => string);
   /** Requests per second, sent in 10 ms ticks. */
   rate: number;
   /** Stop after this many requests (sent or skipped): the load lasts maxRequests / rate seconds. */
@@ -71,9 +73,12 @@ export function startLoopbackLoad(options: LoopbackLoadOptions): LoopbackLoad {
     const n = summary.sent++;
     inFlight++;
     const start = performance.now();
-    const url = options.path.includes('{n}')
-      ? options.path.replace('{n}', String(n))
-      : `${options.path}?n=${n}`;
+    const url =
+      typeof options.path === 'function'
+        ? options.path(n, start - began)
+        : options.path.includes('{n}')
+          ? options.path.replace('{n}', String(n))
+          : `${options.path}?n=${n}`;
     const req = request({ host: '127.0.0.1', port: options.port, path: url, agent }, (response) => {
       response.resume();
       response.on('end', () => {
