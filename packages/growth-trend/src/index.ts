@@ -9,6 +9,7 @@ export {
   TimeToLimit,
   describeTimeToLimit,
   higherLevel,
+  levelWithPrediction,
   timeToLimitOption,
   timeToLimitSchema,
 } from './time-to-limit';

@@ -1,6 +1,12 @@
 import { validateOptions, type PressureLevel } from '@memshed/core';
 import { GrowthTrend } from './growth-trend';
-import { TimeToLimit, describeTimeToLimit, higherLevel, timeToLimitOption } from './time-to-limit';
+import {
+  TimeToLimit,
+  describeTimeToLimit,
+  higherLevel,
+  levelWithPrediction,
+  timeToLimitOption,
+} from './time-to-limit';
 
 const MiB = 1024 * 1024;
 const LIMIT = 256 * MiB;
@@ -174,5 +180,20 @@ describe('timeToLimitOption', () => {
       ok: false,
       issues: [{ path: 'samples' }],
     });
+  });
+});
+
+describe('levelWithPrediction', () => {
+  it('raises the measured level by the prediction, and says when the prediction decided it', () => {
+    expect(levelWithPrediction('medium', undefined)).toEqual({ level: 'medium', byPrediction: true });
+    expect(levelWithPrediction('medium', 'critical')).toEqual({ level: 'critical', byPrediction: false });
+    expect(levelWithPrediction(undefined, 'medium')).toEqual({ level: 'medium', byPrediction: false });
+    expect(levelWithPrediction(undefined, undefined)).toEqual({ level: undefined, byPrediction: false });
+  });
+
+  it('heeds a predicted critical as medium until the measured level is medium or above', () => {
+    expect(levelWithPrediction('critical', undefined)).toEqual({ level: 'medium', byPrediction: true });
+    expect(levelWithPrediction('critical', 'low')).toEqual({ level: 'medium', byPrediction: true });
+    expect(levelWithPrediction('critical', 'medium')).toEqual({ level: 'critical', byPrediction: true });
   });
 });

@@ -130,6 +130,31 @@ export function describeTimeToLimit(eta: number, rate: number): string {
   return `limit in ${formatSeconds(eta)} at ${formatBytes(rate)}/s`;
 }
 
+/**
+ * The level a headroom source reports from its measured level (usage against its thresholds) and
+ * the time to limit's, and whether the prediction decided it (so that the source signals it at
+ * every reading, with the prediction's reason):
+ *
+ * - the prediction raises the measured level, never lowers it;
+ * - a predicted `critical` counts as `medium` until the measured level is `medium` or above. At a
+ *   fast enough growth the limit is always less than a second away, also while the actions taken
+ *   at medium (a purge, a collection) keep usage well below it, each run giving back what the
+ *   traffic refilled: critical there would shed the service's work (HTTP load shedding, service
+ *   shutdown) for a danger the cheaper actions are handling. Once usage stays past the medium
+ *   threshold anyway, they are not keeping up, and the prediction's critical stands.
+ */
+export function levelWithPrediction(
+  predicted: PressureLevel | undefined,
+  measured: PressureLevel | undefined,
+): { readonly level: PressureLevel | undefined; readonly byPrediction: boolean } {
+  const heeded =
+    predicted === 'critical' && (measured === undefined || levelIndex(measured) < levelIndex('medium'))
+      ? 'medium'
+      : predicted;
+  const level = higherLevel(heeded, measured);
+  return { level, byPrediction: heeded !== undefined && level === heeded };
+}
+
 /** The higher of two levels, either of which may be absent. */
 export function higherLevel(
   a: PressureLevel | undefined,

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { CgroupV1Memory, CgroupV2Memory, diagnoseWriteAccess, type MemoryEvents } from '@memshed/cgroupfs';
 import { LevelGate, formatBytes, type PressureNode, type PressureSink } from '@memshed/core';
-import { TimeToLimit, higherLevel } from '@memshed/growth-trend';
+import { TimeToLimit, levelWithPrediction } from '@memshed/growth-trend';
 import { interval } from '@memshed/core/rx';
 import type { Subscription } from 'rxjs';
 import type { ContainerReader, ContainerSample } from './container-reader';
@@ -150,8 +150,8 @@ export class ContainerWatch {
   }
 
   /**
-   * The level is the higher of the thresholds' and the time to limit's. While the time to limit
-   * holds a level, it is signalled again at every reading (the engine coalesces a turn's signals),
+   * The level is the thresholds' raised by the time to limit's (levelWithPrediction: a predicted
+   * critical needs usage past the medium threshold). While the time to limit holds a level, it is signalled again at every reading (the engine coalesces a turn's signals),
    * so that policies hear that the limit is still coming; threshold levels repeat every `repeat`.
    */
   private judge(sample: ContainerSample): void {
@@ -159,9 +159,9 @@ export class ContainerWatch {
     const measured = this.options.measure === 'usage' ? sample.usage : sample.workingSet;
     const byUsage = levelForUsage(measured, resolved);
     const trend = this.timeToLimit?.observe(this.sink.scheduler.now(), measured, sample.limit);
-    const level = higherLevel(trend?.level, byUsage);
-    if (trend?.level !== undefined && level === trend.level) {
-      if (!this.gate.offer(level, trend.reason)) this.node.signal(level, trend.reason);
+    const { level, byPrediction } = levelWithPrediction(trend?.level, byUsage);
+    if (byPrediction && level !== undefined) {
+      if (!this.gate.offer(level, trend?.reason)) this.node.signal(level, trend?.reason);
     } else {
       this.gate.offer(
         level,

@@ -394,7 +394,7 @@ describe(SystemSource, () => {
       }
     }
 
-    it('cgroup v1: wakes at the floor, reads every 100 ms, and is critical at 250 MiB/s before 75% is reached', async () => {
+    it('cgroup v1: wakes at the floor, reads every 100 ms, medium at 250 MiB/s before 75% is reached, critical past it', async () => {
       const root = copyFixture('cgroup-v1');
       writeV1(root, 100 * MiB);
       const { environment, eventfds } = fakeEnvironment();
@@ -415,13 +415,19 @@ describe(SystemSource, () => {
       scheduler.flush();
       grow(root, scheduler, { from: 130, rate: 250, until: 200, write: writeV1 });
       expect(reads).toHaveBeenCalledTimes(3);
-      // 180 MiB at 250 MiB/s: the limit in 0.3 s, while usage is still below 75% (192 MiB).
+      // 180 MiB at 250 MiB/s: the limit in 0.3 s, while usage is still below 75% (192 MiB): medium,
+      // the level of the actions that keep up with fast growth (critical would shed work).
       expect(events.map((e) => [e.level, e.time - 10_000, e.reason])).toEqual([
-        ['critical', 200, 'limit in 0.3 s at 250 MiB/s'],
+        ['medium', 200, 'limit in 0.3 s at 250 MiB/s'],
       ]);
       grow(root, scheduler, { from: 180, rate: 250, until: 200, write: writeV1 });
-      // Signalled again at every reading while it holds, not only every `repeat`.
-      expect(events.map((e) => e.time - 10_000)).toEqual([200, 300, 400]);
+      // Past 75% the prediction's critical stands; signalled at every reading while it holds, not
+      // only every `repeat`.
+      expect(events.map((e) => [e.level, e.time - 10_000])).toEqual([
+        ['medium', 200],
+        ['critical', 300],
+        ['critical', 400],
+      ]);
 
       writeV1(root, 100 * MiB); // freed: below the floor, back to waiting for the kernel
       scheduler.advanceBy(100);

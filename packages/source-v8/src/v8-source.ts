@@ -9,7 +9,7 @@ import {
   type SourceAvailability,
 } from '@memshed/core';
 import { interval } from '@memshed/core/rx';
-import { TimeToLimit, higherLevel } from '@memshed/growth-trend';
+import { TimeToLimit, levelWithPrediction } from '@memshed/growth-trend';
 import type { Subscription } from 'rxjs';
 import { headroomLevel, reclaimPass, type HeadroomThresholds, type HeapSample } from './gc-accounting';
 import {
@@ -194,7 +194,8 @@ export class V8Source implements PressureSource {
   }
 
   /**
-   * Signals the higher of the fractions' level and the time to limit's: a level when it rises, and
+   * Signals the fractions' level raised by the time to limit's (levelWithPrediction: a predicted
+   * critical needs the heap past the medium fraction): a level when it rises, and
    * again every `repeat` ms while it holds; while the time to limit holds the level, at every
    * reading (the engine coalesces a turn's signals), so that policies hear the limit is still coming.
    */
@@ -205,9 +206,10 @@ export class V8Source implements PressureSource {
     const byFraction = headroomLevel(heap, this.thresholds);
     const timeToLimit = this.timeToLimit;
     const trend = timeToLimit?.observe(sink.scheduler.now(), heap.committed, heap.limit);
-    const level = higherLevel(trend?.level, byFraction);
-    if (trend?.level !== undefined && level === trend.level) {
-      if (!gate.offer(level, `heap ${trend.reason}`)) node.signal(level, `heap ${trend.reason}`);
+    const { level, byPrediction } = levelWithPrediction(trend?.level, byFraction);
+    if (byPrediction && level !== undefined) {
+      const reason = `heap ${trend?.reason}`;
+      if (!gate.offer(level, reason)) node.signal(level, reason);
     } else {
       gate.offer(
         level,
