@@ -4,7 +4,7 @@
  * policy unchanged, the service running as uid 1000 without capabilities and with
  * /sys/fs/cgroup/memory mounted read-only (test/kernel/support/container.ts,
  * `non-root-read-only`). There the cgroup-v1 source cannot register and says so; v8 and system
- * (polling the group's usage, as its status says) carry the policy. Two runs of 60 s each.
+ * (polling the group's usage, as its status says) carry the policy. Two runs of 30 s each.
  */
 import { nativeAvailability } from '@memshed/native';
 import * as path from 'node:path';
@@ -12,7 +12,7 @@ import { removeAllTestCgroups } from '../kernel/support/cgroup';
 import { REPOSITORY, containerWrapper, containersUnavailableReason } from '../kernel/support/container';
 import { describeRun, runSurvival, type Payload } from './support/survival-matrix';
 
-const SECONDS = 60;
+const SECONDS = 30;
 const PAYLOADS: readonly Payload[] = ['string', 'buffer'];
 
 const native = nativeAvailability();
@@ -28,7 +28,7 @@ const describeKernel = unavailable ? describe.skip : describe;
 afterAll(() => removeAllTestCgroups());
 
 describeKernel(
-  'examples/express-app, non-root with a read-only cgroupfs, 400 requests/s for 60 s in 256M',
+  'examples/express-app, non-root with a read-only cgroupfs, 400 requests/s for 30 s in 256M',
   () => {
     it.each(PAYLOADS)(
       'caching %ss with the default policy: alive, 0 OOM kills, 0 heap OOMs, at least 99% served',

@@ -16,7 +16,10 @@ const PERIOD = 100;
  * Reads `usage(t)` every 100 ms of virtual time from 0 to `until` (ms) and returns the level changes
  * as `[time, level]`, the way a source polling from its floor sees them.
  */
-function levelsOf(usage: (time: number) => number, until: number, input: object = {}) {
+/** The signal with its optional critical on, as these tests follow both levels. */
+const WITH_CRITICAL = { critical: '1s' };
+
+function levelsOf(usage: (time: number) => number, until: number, input: object = WITH_CRITICAL) {
   const timeToLimit = new TimeToLimit(timeToLimitOption.parse(input) as never);
   const changes: [number, PressureLevel | undefined][] = [];
   let previous: PressureLevel | undefined;
@@ -69,7 +72,7 @@ describe(TimeToLimit, () => {
     });
 
     it('keeps the rate of steady growth through one spike in it', () => {
-      const timeToLimit = new TimeToLimit(timeToLimitOption.parse({}) as never);
+      const timeToLimit = new TimeToLimit(timeToLimitOption.parse(WITH_CRITICAL) as never);
       let reading = timeToLimit.observe(0, 0, LIMIT);
       for (let time = 0; time <= 1000; time += PERIOD) {
         const spike = time >= 500 ? 40 : 0;
@@ -101,7 +104,7 @@ describe(TimeToLimit, () => {
     });
 
     it('starts again when the limit moves', () => {
-      const timeToLimit = new TimeToLimit(timeToLimitOption.parse({}) as never);
+      const timeToLimit = new TimeToLimit(timeToLimitOption.parse(WITH_CRITICAL) as never);
       timeToLimit.observe(0, 128 * MiB, LIMIT);
       timeToLimit.observe(100, 153 * MiB, LIMIT);
       expect(timeToLimit.observe(200, 178 * MiB, LIMIT).level).toBe('critical');
@@ -118,7 +121,7 @@ describe(TimeToLimit, () => {
 
   describe('.describe', () => {
     it('says the rate and the time left, or that usage is not growing', () => {
-      const timeToLimit = new TimeToLimit(timeToLimitOption.parse({}) as never);
+      const timeToLimit = new TimeToLimit(timeToLimitOption.parse(WITH_CRITICAL) as never);
       expect(timeToLimit.describe()).toBe('not growing');
       for (const time of [0, 100, 200]) timeToLimit.observe(time, growing(250)(time), LIMIT);
       expect(timeToLimit.describe()).toBe('growing 250 MiB/s, limit in 0.3 s');
@@ -180,6 +183,12 @@ describe('timeToLimitOption', () => {
       ok: false,
       issues: [{ path: 'samples' }],
     });
+  });
+});
+
+describe('timeToLimitOption', () => {
+  it('has no predicted critical unless asked for', () => {
+    expect(timeToLimitOption.parse({})).toMatchObject({ medium: 3000, critical: Infinity });
   });
 });
 

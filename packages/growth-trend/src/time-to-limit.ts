@@ -19,8 +19,12 @@ import { GrowthTrend } from './growth-trend';
 export const timeToLimitSchema = z.strictObject({
   /** Signal `medium` when, at the current growth rate, the limit is less than this away. Default 3s; `never`: off. */
   medium: durationOrNeverOption.default(3000),
-  /** Signal `critical` when the limit is less than this away. Default 1s; `never`: off. */
-  critical: durationOrNeverOption.default(1000),
+  /**
+   * Signal `critical` when the limit is less than this away (and usage is past the source's medium
+   * threshold: {@link levelWithPrediction}). Default `never`: at fast growth that the medium actions
+   * keep up with, the limit is always less than a second away, and critical would shed work.
+   */
+  critical: durationOrNeverOption.default(Infinity),
   /** How far back the growth rate looks (the smoothing). Default 1s. */
   window: durationOption.default(1000),
   /**

@@ -16,7 +16,7 @@ describe('systemSourceOptionsSchema', () => {
         interval: 250,
         timeToLimit: {
           medium: 3000,
-          critical: 1000,
+          critical: Infinity,
           window: 1000,
           samples: 3,
           interval: 100,

@@ -394,12 +394,12 @@ describe(SystemSource, () => {
       }
     }
 
-    it('cgroup v1: wakes at the floor, reads every 100 ms, medium at 250 MiB/s before 75% is reached, critical past it', async () => {
+    it('cgroup v1: wakes at the floor, reads every 100 ms; with critical: 1s, medium at 250 MiB/s before 75% is reached, critical past it', async () => {
       const root = copyFixture('cgroup-v1');
       writeV1(root, 100 * MiB);
       const { environment, eventfds } = fakeEnvironment();
       const { scheduler, events, memshed } = await start(
-        { root, host: false, container: { timeToLimit: {} } },
+        { root, host: false, container: { timeToLimit: { critical: '1s' } } },
         environment,
       );
       // The floor (50% of 256 MiB) is armed below the thresholds: nothing is read until it is crossed.
@@ -510,7 +510,7 @@ describe(SystemSource, () => {
         available: true,
         detail:
           'cgroup-v1 /process_api/test: 144.6 MiB of 256 MiB, medium at 75%, critical at 85%, ' +
-          'or when the limit is less than 3s (medium) or 1s (critical) away at the growth rate (usage thresholds by eventfd); ' +
+          'or when the limit is less than 3s (medium) away at the growth rate (usage thresholds by eventfd); ' +
           'host MemAvailable (/proc/meminfo)',
         scope: 'cgroup',
       });

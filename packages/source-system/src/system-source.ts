@@ -227,7 +227,7 @@ export class SystemSource implements PressureSource {
           : `RSS polled every ${options.interval} ms`;
     const ttl = options.timeToLimit;
     const timeToLimit = ttl
-      ? `, or when the limit is less than ${formatDuration(ttl.medium)} (medium) or ${formatDuration(ttl.critical)} (critical) away at the growth rate`
+      ? `, or when the limit is less than ${formatDuration(ttl.medium)} (medium)${Number.isFinite(ttl.critical) ? ` or ${formatDuration(ttl.critical)} (critical)` : ''} away at the growth rate`
       : '';
     return (
       `${reader.kind} ${reader.name}: ${formatBytes(sample.usage)} of ${formatBytes(sample.limit)}, ` +

@@ -13,7 +13,7 @@ describe('v8SourceOptionsSchema', () => {
       recorder: 'auto',
       timeToLimit: {
         medium: 3000,
-        critical: 1000,
+        critical: Infinity,
         window: 1000,
         samples: 3,
         interval: 100,

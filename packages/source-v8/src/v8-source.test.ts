@@ -229,8 +229,11 @@ describe(V8Source, () => {
   });
 
   describe('.start (time to limit)', () => {
-    it('reads the heap every 100 ms past half the limit and is critical at 250 MiB/s before 80% committed', async () => {
-      const { emit, setHeap, events, scheduler, memshed } = await startSource({ efficiencyFrom: false });
+    it('reads the heap every 100 ms past half the limit and, with critical: 1s, is critical at 250 MiB/s before 80% committed', async () => {
+      const { emit, setHeap, events, scheduler, memshed } = await startSource({
+        efficiencyFrom: false,
+        timeToLimit: { critical: '1s' },
+      });
       emit({ records: [], heap: heap(130) }); // 50.2%: past the floor
       for (const committed of [155, 180]) {
         setHeap(heap(committed)); // grown between collections
@@ -267,7 +270,7 @@ describe(V8Source, () => {
       expect(availability).toEqual({
         available: true,
         detail: expect.stringMatching(
-          /^V8 heap limit \d+ MiB, GC efficiency and headroom \(medium at 60% committed, critical at 80%, or when the limit is less than 3s \(medium\) or 1s \(critical\) away at the growth rate\)$/,
+          /^V8 heap limit \d+ MiB, GC efficiency and headroom \(medium at 60% committed, critical at 80%, or when the limit is less than 3s \(medium\) away at the growth rate\)$/,
         ),
       });
     });

@@ -109,7 +109,7 @@ export class V8Source implements PressureSource {
         `V8 heap limit ${Math.round(heap.limit / MiB)} MiB, ${kind === 'gc-profiler' ? 'GC efficiency and headroom' : 'headroom only'}` +
         ` (medium at ${percent(this.options.medium)} committed, critical at ${percent(this.options.critical)}` +
         (this.options.timeToLimit
-          ? `, or when the limit is less than ${formatDuration(this.options.timeToLimit.medium)} (medium) or ${formatDuration(this.options.timeToLimit.critical)} (critical) away at the growth rate`
+          ? `, or when the limit is less than ${formatDuration(this.options.timeToLimit.medium)} (medium)${Number.isFinite(this.options.timeToLimit.critical) ? ` or ${formatDuration(this.options.timeToLimit.critical)} (critical)` : ''} away at the growth rate`
           : '') +
         ')',
     };

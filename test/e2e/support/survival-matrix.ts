@@ -87,11 +87,12 @@ export function growthMiBs(options: Pick<SurvivalRunOptions, 'itemBytes' | 'rate
 /**
  * The prefill that puts the service close below where memshed's default policy starts to act (the
  * v8 source's medium, 60% of a 259 MB heap limit, for strings; the system source's medium, 75% of
- * the limit, for Buffers), with node and the service's own ~60 MiB beside it: at 1 MiB/s the
- * first medium then comes 5-15 s into the load instead of minutes in. Measured on this machine.
+ * the limit, for Buffers), with node and the service's own ~60 MiB beside it (strings: the heap commits more than the
+ * strings' own size): at 1 MiB/s the first medium then comes 5-15 s into the load instead of
+ * minutes in. Measured on this machine.
  */
 export function prefillFor(payload: Payload, limitMiB: number): number {
-  if (payload === 'string') return 65;
+  if (payload === 'string') return 85;
   return Math.max(0, Math.round(limitMiB * 0.75 - 75));
 }
 
