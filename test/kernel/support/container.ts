@@ -96,9 +96,40 @@ export function containerSpec(kind: ContainerKind): ContainerSpec {
 /** Drops to uid/gid 1000 with no supplementary groups and no inheritable capabilities. */
 const NON_ROOT = ['setpriv', '--reuid', '1000', '--regid', '1000', '--clear-groups', '--inh-caps=-all'];
 
+/**
+ * The first directory on the way to the checkout that other users cannot enter (`/root` for a
+ * checkout under root's home, as CI may clone it), or undefined when uid 1000 can reach it.
+ */
+function blockedAncestor(directory: string = REPOSITORY): string | undefined {
+  const parts = directory.split(path.sep).filter(Boolean);
+  for (let i = 1; i <= parts.length; i++) {
+    const ancestor = path.sep + parts.slice(0, i).join(path.sep);
+    if ((fs.statSync(ancestor).mode & 0o001) === 0) return ancestor;
+  }
+  return undefined;
+}
+
+/**
+ * Shell commands that let uid 1000 reach the checkout at its own path, whatever directory it is
+ * in, without touching the machine: inside the new mount namespace, the checkout is bound aside
+ * (on /mnt), a tmpfs covers the directory others cannot enter, the path down to the checkout is
+ * made on it, and the checkout is bound back there. Nothing outside the namespace changes.
+ */
+function exposeCheckout(): string[] {
+  const blocked = blockedAncestor();
+  if (blocked === undefined) return [];
+  return [
+    `mount --bind '${REPOSITORY}' /mnt`,
+    `mount -t tmpfs -o mode=755 memshed-checkout '${blocked}'`,
+    `mkdir -p '${REPOSITORY}'`,
+    `mount --bind /mnt '${REPOSITORY}'`,
+    'umount /mnt',
+  ];
+}
+
 /** The shell commands that build the environment's mounts, run as root in the new mount namespace. */
 function mountSetup(spec: ContainerSpec, groupDirectory: string | undefined): string[] {
-  const steps: string[] = [];
+  const steps: string[] = spec.uid === 0 ? [] : exposeCheckout();
   if (spec.cgroupNamespace) {
     // A mount made before `unshare -C` shows the host's hierarchy (root `/../..`); mounting anew
     // inside the namespace roots it at the group, as container runtimes do.
@@ -209,15 +240,15 @@ export function containersUnavailableReason(readable: readonly string[]): string
   }
   for (const file of readable) {
     if (!fs.existsSync(file)) return `${file} is missing (run npm run build first)`;
+    // As the non-root environments see it: through the same mount namespace that exposes the
+    // checkout (exposeCheckout), so a checkout under /root is readable there too.
+    const check = containerWrapper('non-root')(['/bin/sh', '-c', 'test -r "$0"', file]);
     try {
-      execFileSync(NON_ROOT[0], [...NON_ROOT.slice(1), '/bin/sh', '-c', 'test -r "$0"', file], {
-        stdio: 'ignore',
-        timeout: 10_000,
-      });
+      execFileSync(check[0], check.slice(1), { stdio: 'ignore', timeout: 10_000 });
     } catch {
       return (
-        `${file} is not readable by uid 1000, which the non-root environments run as ` +
-        `(a checkout under /root usually is not): clone or copy the checkout to a world-readable directory`
+        `${file} is not readable by uid 1000, which the non-root environments run as, even with the ` +
+        `checkout exposed in their mount namespace: make the checkout's files world-readable (umask 022)`
       );
     }
   }
