@@ -4,7 +4,7 @@
  * driven by a bounded loopback load of 400 requests/s (support/survival-matrix.ts runs one cell).
  * The growth is bytes per request x requests/s:
  *
- * - 1 MiB/s (2.5 KiB per request), the service prefilled close below where the policy starts to act
+ * - 1 MiB/s (2.5 KiB per request), the service prefilled to where the policy acts (strings: at once)
  *   (support/survival-matrix.ts `prefillFor`), so that it meets pressure within the 20 s run;
  * - 25 MiB/s (64 KiB per request), 20 s: pressure is reached after 5-13 s and again after each purge;
  * - 250 MiB/s (640 KiB per request), 12 s: the limit would be reached in about a second;
