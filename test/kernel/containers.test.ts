@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import type { DoctorReport } from '@memshed/cli';
 import { MiB, prepareWorkloadFile, removeAllTestCgroups, withTestCgroup } from './support/cgroup';
 import {
   CONTAINERS,
@@ -37,29 +38,6 @@ type ProbeLine =
   | { readonly type: 'event'; readonly source: string; readonly level: string; readonly scope: string }
   | { readonly type: 'done'; readonly heldMiB: number }
   | { readonly type: 'crash'; readonly error: string };
-
-interface DoctorJson {
-  readonly version: number;
-  readonly environment: {
-    readonly uid: number | null;
-    readonly memoryGroup: {
-      readonly kind: string;
-      readonly name: string;
-      readonly directory: string;
-      readonly limitBytes: number;
-      readonly readOnlyMount: string | null;
-    } | null;
-  };
-  readonly sources: readonly {
-    readonly id: string;
-    readonly available: boolean;
-    readonly detail?: string;
-    readonly scope?: string | null;
-    readonly reason?: string;
-    readonly hint?: string;
-  }[];
-  readonly defaultSource: string | null;
-}
 
 /** What cgroup-v1 (the only source that writes to the cgroupfs) can do in each environment. */
 function cgroupV1Works(spec: ContainerSpec): boolean {
@@ -106,7 +84,7 @@ describeKernel('containers on this machine (namespaces, real kernel)', () => {
           }
 
           // doctor --json: the environment as seen from inside, and a default scoped to the group.
-          const report = JSON.parse(json.stdout) as DoctorJson;
+          const report = JSON.parse(json.stdout) as DoctorReport;
           expect(report.version).toBe(1);
           expect(report.environment.uid).toBe(spec.uid);
           expect(report.environment.memoryGroup).toEqual({
