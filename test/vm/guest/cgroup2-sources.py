@@ -19,6 +19,8 @@ import sys
 import threading
 import time
 
+from guest_files import emit, keyed, out_lock, read, write
+
 NODE, STREAM = sys.argv[1], sys.argv[2]
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, '..', '..', '..'))
@@ -31,32 +33,14 @@ MiB = 1 << 20
 SYSTEMD_TRIGGER = 'some 100000 2000000'
 # memshed's default `low` trigger.
 LOW_TRIGGER = 'some 70000 2000000'
-out_lock = threading.Lock()
 
-
-def emit(record):
-    record.setdefault('at', int(time.time() * 1000))
-    with out_lock:
-        sys.stdout.write(json.dumps(record) + '\n')
-        sys.stdout.flush()
 
 
 def path(group, name=''):
     return MOUNT + group + ('/' + name if name else '')
 
 
-def write(file, text):
-    with open(file, 'w') as f:
-        f.write(text)
 
-
-def read(file):
-    with open(file) as f:
-        return f.read()
-
-
-def keyed(file):
-    return {k: int(v) for k, v in (line.split() for line in read(file).splitlines() if line.strip())}
 
 
 def psi_totals(file):

@@ -14,35 +14,18 @@ import os
 import subprocess
 import sys
 import threading
-import time
+
+from guest_files import emit, keyed, read, write
 
 NODE, STEP_KIB, EVERY_MS, TOTAL_MIB = sys.argv[1:5]
 HERE = os.path.dirname(os.path.abspath(__file__))
 MOUNT = '/sys/fs/cgroup'
 PARENT = MOUNT + '/memshed-vm-survival'
 LIMIT = 128 << 20
-lock = threading.Lock()
 
 
-def emit(record):
-    record.setdefault('at', int(time.time() * 1000))
-    with lock:
-        sys.stdout.write(json.dumps(record) + '\n')
-        sys.stdout.flush()
 
 
-def write(file, text):
-    with open(file, 'w') as f:
-        f.write(text)
-
-
-def read(file):
-    with open(file) as f:
-        return f.read()
-
-
-def keyed(file):
-    return {k: int(v) for k, v in (line.split() for line in read(file).splitlines() if line.strip())}
 
 
 def serve(guard):
