@@ -61,6 +61,17 @@ describe(purgeableMap, () => {
       expect([...map.keys()]).toEqual(['k3', 'k4']);
     });
 
+    it('drops the coldest entries holding the fraction of the bytes, not of the entries, when sizes differ', async () => {
+      // 8 small cold entries, then 2 large hot ones (a burst): half the entries would free 8 KiB of 1 MiB.
+      const map = new Map<string, Buffer>();
+      for (let i = 0; i < 8; i++) map.set(`small${i}`, Buffer.alloc(1024));
+      map.set('large0', Buffer.alloc(508 * 1024));
+      map.set('large1', Buffer.alloc(508 * 1024));
+      const report = await purgeableMap(map).trim(0.5, live());
+      expect(report).toEqual({ entries: 9, bytes: 8 * 1024 + 508 * 1024, bytesComplete: true });
+      expect([...map.keys()]).toEqual(['large1']);
+    });
+
     it('says when sizes are unknown, and uses sizeOf when given', async () => {
       const map = new Map<string, object>([
         ['a', { n: 1 }],

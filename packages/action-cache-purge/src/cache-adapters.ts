@@ -86,15 +86,38 @@ class EntriesPurgeable<K, V> implements Purgeable {
   }
 
   trim(fraction: number, options: PurgeOptions): Promise<PurgeReport> {
-    const count = fraction >= 1 ? this.entries.size : Math.ceil(this.entries.size * Math.max(0, fraction));
+    if (fraction >= 1) return this.drop([...this.entries.coldest()], options);
+    if (!(fraction > 0)) return this.drop([], options);
+    // The coldest entries holding `fraction` of the bytes, when every entry's size is known.
+    const sized: [K, number][] = [];
+    let total = 0;
+    for (const key of this.entries.coldest()) {
+      const size = this.sizeOf(key);
+      if (size === undefined)
+        return this.drop(this.coldestEntries(Math.ceil(this.entries.size * fraction)), options);
+      sized.push([key, size]);
+      total += size;
+    }
+    if (total === 0) return this.drop(this.coldestEntries(Math.ceil(this.entries.size * fraction)), options);
     const victims: K[] = [];
-    if (count > 0) {
-      for (const key of this.entries.coldest()) {
-        victims.push(key);
-        if (victims.length >= count) break;
-      }
+    let bytes = 0;
+    for (const [key, size] of sized) {
+      if (bytes >= total * fraction) break;
+      victims.push(key);
+      bytes += size;
     }
     return this.drop(victims, options);
+  }
+
+  /** The `count` coldest keys. */
+  private coldestEntries(count: number): K[] {
+    const victims: K[] = [];
+    if (count <= 0) return victims;
+    for (const key of this.entries.coldest()) {
+      victims.push(key);
+      if (victims.length >= count) break;
+    }
+    return victims;
   }
 
   clear(options: PurgeOptions): Promise<PurgeReport> {

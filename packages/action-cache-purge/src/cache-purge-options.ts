@@ -19,7 +19,8 @@ function rule(defaults: { fraction: number; upTo: ShedPriority }) {
  * Options of the cache-purge action (`with:` in config). Per level, which caches are purged and
  * how much; `fraction` and `upTo` at the top override every level.
  *
- * Defaults: low purges nothing; medium trims the coldest 50% of caches of priority `low` and
+ * Defaults: low purges nothing; medium trims the coldest entries holding 50% of the bytes (of the
+ * entries where sizes are unknown) of caches of priority `low` and
  * below; critical clears every cache not marked `keep`.
  */
 export const cachePurgeOptionsSchema = z.strictObject({

@@ -40,7 +40,12 @@ export interface PurgeReport {
 export interface Purgeable {
   /** Entries and, when known, bytes held now. */
   size(): CacheSize;
-  /** Drops the coldest `fraction` (0 < fraction < 1) of the entries, rounded up. */
+  /**
+   * Drops the coldest entries holding `fraction` (0 < fraction < 1) of the cache's bytes (of its
+   * entries, rounded up, when it does not know their sizes): what a purge is for is memory, and
+   * the coldest half of the entries can hold a sliver of it when sizes differ (a cache of small
+   * items that just took a burst of large ones).
+   */
   trim(fraction: number, options: PurgeOptions): PurgeReport | Promise<PurgeReport>;
   /** Drops every entry. */
   clear(options: PurgeOptions): PurgeReport | Promise<PurgeReport>;

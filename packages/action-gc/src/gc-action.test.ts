@@ -269,16 +269,112 @@ describe(GcAction, () => {
       const gate = new GcGate();
       const scheduler = new ManualScheduler(0);
       const runner = new ActionRunner({ scheduler });
-      const a = new GcAction(options({ cgroup: 'none', minInterval: '1s' }), gate, fake.environment);
-      const b = new GcAction(options({ cgroup: 'none', minInterval: '1s' }), gate, fake.environment);
+      const limit = { cgroup: 'none', minInterval: '1s', maxWait: 0 } as const;
+      const a = new GcAction(options(limit), gate, fake.environment);
+      const b = new GcAction(options(limit), gate, fake.environment);
       await runner.run(a, { level: 'critical' });
       scheduler.advanceBy(999);
       const limited = await runner.run(b, { level: 'critical' });
-      expect(limited.summary).toBe('skipped: the last collection was 999 ms ago (minInterval 1000 ms)');
+      expect(limited.summary).toBe(
+        'skipped: the last collection was 999 ms ago (minInterval 1000 ms), and the limit opens in 1 ms, later than maxWait 0 ms',
+      );
       expect(limited.details).toEqual({ rateLimited: true });
       scheduler.advanceBy(1);
       await runner.run(b, { level: 'critical' });
       expect(fake.state.calls.filter((c) => c === 'trim')).toHaveLength(2);
+    });
+
+    it('waits for the rate limit when it opens within maxWait, in scheduler time', async () => {
+      const fake = fakeProcess(BUFFERS);
+      const gate = new GcGate();
+      const scheduler = new ManualScheduler(0);
+      const runner = new ActionRunner({ scheduler });
+      const action = new GcAction(
+        options({ cgroup: 'none', minInterval: '300ms', maxWait: '1s' }),
+        gate,
+        fake.environment,
+      );
+      await runner.run(action, { level: 'critical' });
+      scheduler.advanceBy(100);
+      let done = false;
+      const waiting = runner.run(action, { level: 'critical' }).then((record) => ((done = true), record));
+      await Promise.resolve();
+      scheduler.advanceBy(199);
+      await Promise.resolve();
+      expect(done).toBe(false);
+      expect(fake.state.calls.filter((c) => c === 'trim')).toHaveLength(1);
+      scheduler.advanceBy(1);
+      const record = await waiting;
+      expect(record.details).toMatchObject({ waitedMs: 200 });
+      expect(record.summary).toContain('after waiting 200 ms for the rate limit');
+      expect(fake.state.calls.filter((c) => c === 'trim')).toHaveLength(2);
+    });
+
+    it('stops waiting for the rate limit when the run is aborted', async () => {
+      const fake = fakeProcess(BUFFERS);
+      const scheduler = new ManualScheduler(0);
+      const runner = new ActionRunner({ scheduler, timeout: 50 });
+      const action = new GcAction(
+        options({ cgroup: 'none', minInterval: '300ms' }),
+        new GcGate(),
+        fake.environment,
+      );
+      await runner.run(action, { level: 'critical' });
+      const waiting = runner.run(action, { level: 'critical' });
+      await Promise.resolve();
+      scheduler.advanceBy(50);
+      const record = await waiting;
+      expect(record.status).not.toBe('ok');
+      scheduler.advanceBy(1000);
+      expect(fake.state.calls.filter((c) => c === 'trim')).toHaveLength(1);
+    });
+
+    it('keeps forced collections to maxTimeShare of the time, measured on the environment clock', async () => {
+      const fake = fakeProcess(BUFFERS);
+      // Every collection takes 30 ms of the environment's clock (two per run here: 60 ms a run).
+      let clock = 0;
+      const gc = fake.environment.obtainGc();
+      const slow: GcEnvironment = {
+        ...fake.environment,
+        now: () => clock,
+        obtainGc: () => (gc.available ? { ...gc, gc: (call) => ((clock += 30), gc.gc(call)) } : gc),
+      };
+      const scheduler = new ManualScheduler(0);
+      const runner = new ActionRunner({ scheduler });
+      const action = new GcAction(
+        options({ cgroup: 'none', maxTimeShare: 0.25, maxWait: 0 }),
+        new GcGate(),
+        slow,
+      );
+      const first = await runner.run(action, { level: 'critical' });
+      expect(first.details).toMatchObject({ ms: { total: 60 } });
+      // 60 ms is a quarter of 240 ms: at 239 ms it is skipped, at 240 ms it runs.
+      scheduler.advanceBy(239);
+      const limited = await runner.run(action, { level: 'critical' });
+      expect(limited.summary).toBe(
+        'skipped: the last collection was 239 ms ago (it took 60 ms; maxTimeShare 0.25: collections take at most 25% of the time), and the limit opens in 1 ms, later than maxWait 0 ms',
+      );
+      expect(limited.details).toEqual({ rateLimited: true });
+      scheduler.advanceBy(1);
+      expect((await runner.run(action, { level: 'critical' })).details).not.toHaveProperty('rateLimited');
+    });
+
+    it('with maxTimeShare 1, a run may follow the last one as soon as it ended (and minInterval passed)', async () => {
+      const fake = fakeProcess(BUFFERS);
+      let clock = 0;
+      const gc = fake.environment.obtainGc();
+      const slow: GcEnvironment = {
+        ...fake.environment,
+        now: () => clock,
+        obtainGc: () => (gc.available ? { ...gc, gc: (call) => ((clock += 30), gc.gc(call)) } : gc),
+      };
+      const scheduler = new ManualScheduler(0);
+      const runner = new ActionRunner({ scheduler });
+      const action = new GcAction(options({ cgroup: 'none', maxTimeShare: 1 }), new GcGate(), slow);
+      await runner.run(action, { level: 'critical' });
+      scheduler.advanceBy(100);
+      // 60 ms of collecting in the last 100 ms: over 0.25, within 1.
+      expect((await runner.run(action, { level: 'critical' })).details).not.toHaveProperty('rateLimited');
     });
 
     it('in a dry run samples memory and collects nothing', async () => {
@@ -360,7 +456,9 @@ describe('gc options', () => {
       maxCollections: 4,
       settleBytes: MiB,
       trim: true,
-      minInterval: 1000,
+      minInterval: 100,
+      maxTimeShare: 0.25,
+      maxWait: 1000,
       cgroup: 'self',
     });
   });
@@ -371,6 +469,8 @@ describe('gc options', () => {
     [{ cgroup: 'relative/path' }, 'cgroup'],
     [{ sweep: 'lazy' }, 'sweep'],
     [{ minInterval: 'soon' }, 'minInterval'],
+    [{ maxTimeShare: 0 }, 'maxTimeShare'],
+    [{ maxTimeShare: 1.5 }, 'maxTimeShare'],
     [{ collect: true }, ''],
   ])('rejects %p at %p', (input, path) => {
     expect(firstIssuePath(gcOptionsSchema, input)).toBe(path);

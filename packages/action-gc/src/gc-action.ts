@@ -20,6 +20,8 @@ import { synchronousSweeping, type SweepingControl } from './synchronous-sweepin
 export class GcGate {
   /** Scheduler time of the last run that collected, -Infinity before the first. */
   lastRunAt = -Infinity;
+  /** How long the last run that collected took, ms (the environment's clock). */
+  lastRunMs = 0;
 }
 
 /**
@@ -43,6 +45,8 @@ export interface GcEnvironment {
    * until a memory-reducing collection, so that the action must run one. Absent: it does not.
    */
   poolsFreedPages?(): boolean;
+  /** The clock that times the collections, ms. Absent: `performance.now()`. */
+  now?(): number;
 }
 
 /**
@@ -87,16 +91,24 @@ export class GcAction implements SheddingAction {
   ) {}
 
   async run(context: ActionContext): Promise<ActionResult> {
-    const now = context.scheduler.now();
-    const since = now - this.gate.lastRunAt;
-    if (since < this.options.minInterval) {
-      return {
-        freedBytes: 0,
-        estimated: false,
-        summary: `skipped: the last collection was ${since} ms ago (minInterval ${this.options.minInterval} ms)`,
-        details: { rateLimited: true },
-      };
+    // The rate limit: wait for the gate when it opens within maxWait (the purge before this action
+    // has just made garbage that only a collection gives back), else skip.
+    let waited = 0;
+    for (;;) {
+      const opensIn = this.opensIn(context.scheduler.now());
+      if (opensIn <= 0) break;
+      if (context.dryRun || waited + opensIn > this.options.maxWait)
+        return this.skipped(context.scheduler.now());
+      if (!(await delay(context, opensIn))) {
+        return {
+          freedBytes: 0,
+          estimated: false,
+          summary: `cancelled while waiting ${waited} ms for the rate limit`,
+        };
+      }
+      waited += opensIn;
     }
+    const now = context.scheduler.now();
     const cgroup = this.cgroupFile();
     const sweeping: SweepingControl =
       this.options.sweep === 'synchronous'
@@ -113,7 +125,8 @@ export class GcAction implements SheddingAction {
       return { freedBytes: 0, estimated: false, summary: 'cancelled before collecting' };
     this.gate.lastRunAt = now;
 
-    const begin = performance.now();
+    const clock = this.environment.now ? () => this.environment.now!() : () => performance.now();
+    const begin = clock();
     const before = this.environment.sample(cgroup);
     const gc = this.environment.obtainGc();
     const collections: { heapFreed: number; externalFreed: number; ms: number }[] = [];
@@ -121,14 +134,14 @@ export class GcAction implements SheddingAction {
     let last = before;
     /** One full collection, measured; returns it. */
     const collectOnce = (collectGarbage: () => void) => {
-      const start = performance.now();
+      const start = clock();
       if (sweeping.available) sweeping.run(collectGarbage);
       else collectGarbage();
       const sample = this.environment.sample(undefined);
       const collection = {
         heapFreed: last.heapUsed - sample.heapUsed,
         externalFreed: last.external - sample.external,
-        ms: round(performance.now() - start),
+        ms: round(clock() - start),
       };
       collections.push(collection);
       spent.collect += collection.ms;
@@ -138,9 +151,9 @@ export class GcAction implements SheddingAction {
     const trims: MallocTrimResult[] = [];
     const trimOnce = () => {
       if (!this.options.trim) return;
-      const start = performance.now();
+      const start = clock();
       trims.push(this.environment.mallocTrim());
-      spent.trim += performance.now() - start;
+      spent.trim += clock() - start;
     };
 
     let releasedAt: number;
@@ -160,7 +173,7 @@ export class GcAction implements SheddingAction {
       } else if (pools) {
         poolRelease = 'skipped: maxCollections reached';
       }
-      releasedAt = performance.now();
+      releasedAt = clock();
       // Then what that garbage was holding: objects only it referenced, native objects whose
       // weak callbacks ran, and with concurrent sweeping Buffers the sweeper had not reached.
       // Collect again while the last collection still found settleBytes in the heap, and trim
@@ -177,10 +190,13 @@ export class GcAction implements SheddingAction {
     } else {
       context.report(new Error(gc.reason), 'gc: cannot collect garbage, trimming only');
       trimOnce();
-      releasedAt = performance.now();
+      releasedAt = clock();
     }
     const trim = trims[0];
     const after = this.environment.sample(cgroup);
+    const total = round(clock() - begin);
+    // What the time share is measured against: the whole run, collections, trims and samples.
+    this.gate.lastRunMs = total;
     const returned = Math.max(0, before.rss - after.rss);
     const v8Freed = before.heapUsed + before.external - (after.heapUsed + after.external);
     const cgroupFreed =
@@ -193,6 +209,7 @@ export class GcAction implements SheddingAction {
       trim ? trimText(trim) : 'malloc_trim off',
       `RSS -${formatBytes(returned)}`,
     ];
+    if (waited > 0) parts.push(`after waiting ${round(waited)} ms for the rate limit`);
     if (cgroupFreed !== undefined)
       parts.push(`cgroup usage ${cgroupFreed >= 0 ? '-' : '+'}${formatBytes(Math.abs(cgroupFreed))}`);
     return {
@@ -208,13 +225,39 @@ export class GcAction implements SheddingAction {
         before,
         after,
         ...(cgroup ? { cgroup: cgroup.file } : {}),
+        ...(waited > 0 ? { waitedMs: round(waited) } : {}),
         ms: {
           collect: round(spent.collect),
           trim: round(spent.trim),
           released: round(releasedAt - begin),
-          total: round(performance.now() - begin),
+          total,
         },
       },
+    };
+  }
+
+  /** ms until the rate limit lets a run collect at `now` (0 or less: it does now). */
+  private opensIn(now: number): number {
+    const { minInterval, maxTimeShare } = this.options;
+    // The last run may start the next one once minInterval has passed and its own duration is at
+    // most maxTimeShare of the time since it started.
+    return this.gate.lastRunAt + Math.max(minInterval, this.gate.lastRunMs / maxTimeShare) - now;
+  }
+
+  /** The result of a run the rate limit stops. */
+  private skipped(now: number): ActionResult {
+    const { minInterval, maxTimeShare, maxWait } = this.options;
+    const since = now - this.gate.lastRunAt;
+    const lastMs = round(this.gate.lastRunMs);
+    const why =
+      since < minInterval
+        ? `minInterval ${minInterval} ms`
+        : `it took ${lastMs} ms; maxTimeShare ${maxTimeShare}: collections take at most ${round(maxTimeShare * 100)}% of the time`;
+    return {
+      freedBytes: 0,
+      estimated: false,
+      summary: `skipped: the last collection was ${since} ms ago (${why}), and the limit opens in ${round(this.opensIn(now))} ms, later than maxWait ${maxWait} ms`,
+      details: { rateLimited: true },
     };
   }
 
@@ -231,6 +274,22 @@ export class GcAction implements SheddingAction {
 function trimText(trim: MallocTrimResult): string {
   if (!trim.available) return `malloc_trim unavailable (${trim.reason ?? 'unknown reason'})`;
   return trim.released ? 'malloc_trim released memory' : 'malloc_trim had nothing to release';
+}
+
+/** Waits `ms` on the context's scheduler; false when the run was aborted meanwhile. */
+function delay(context: ActionContext, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (context.signal.aborted) return resolve(false);
+    const onAbort = () => {
+      subscription.unsubscribe();
+      resolve(false);
+    };
+    const subscription = context.scheduler.schedule(() => {
+      context.signal.removeEventListener('abort', onAbort);
+      resolve(true);
+    }, ms);
+    context.signal.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 function round(ms: number): number {

@@ -6,8 +6,9 @@ import { durationOption as duration, bytesOption as bytes, z } from '@memshed/op
  * Defaults: V8 sweeps synchronously during the collections (where it can: see
  * synchronous-sweeping.ts); one full collection then (two when sweeping stays concurrent: one
  * leaves freed Buffers with V8's background sweeper), more while the last one still found at least
- * 1 MiB of new garbage in the V8 heap, at most four; then glibc's `malloc_trim(0)`; at most once a
- * second per container.
+ * 1 MiB of new garbage in the V8 heap, at most four; then glibc's `malloc_trim(0)`; per container,
+ * never sooner than 100 ms after the last run, and forced collections taking at most a quarter of
+ * the time (a run of 50 ms waits 200 ms from the start of the last one).
  */
 export const gcOptionsSchema = z
   .strictObject({
@@ -33,8 +34,26 @@ export const gcOptionsSchema = z
     settleBytes: bytes.default(1024 * 1024),
     /** Call glibc's malloc_trim(0) after collecting, where available. Default true. */
     trim: z.boolean().default(true),
-    /** Skip a run that comes sooner than this after the last one (GC is process-wide). Default 1s. */
-    minInterval: duration.default(1000),
+    /**
+     * Skip a run that comes sooner than this after the last one started (GC is process-wide: the
+     * gc actions of a container share the limit). Default 100ms.
+     */
+    minInterval: duration.default(100),
+    /**
+     * The share of the time forced collections may take: a run is skipped while the last one's
+     * duration is more than this share of the time since it started (a 50 ms run and 0.25: none
+     * for 200 ms). It bounds the pause the service sees in proportion, whatever the growth: a
+     * fixed interval long enough for a large heap lets a fast-growing cache pile up purged garbage
+     * that only a collection gives back (250 MiB/s for 1 s fills a 256M container). 1: a run may
+     * follow the last one as soon as it ended. Default 0.25.
+     */
+    maxTimeShare: z.number().gt(0).max(1).default(0.25),
+    /**
+     * A run the limits above stop waits for them when they open within this long (the purge before
+     * it has just made garbage that only a collection gives back), and is skipped otherwise.
+     * 0: always skipped. Default 1s.
+     */
+    maxWait: duration.default(1000),
     /**
      * Whose usage to record: `self` (this process's memory cgroup), `none`, or a cgroup directory
      * (absolute path). Default `self`.

@@ -143,6 +143,32 @@ describe(PolicyRunner, () => {
       expect(fired[0].signal).toBeUndefined();
     });
 
+    it('runs again as soon as a run completes when the state rose above what it was for meanwhile (escalated)', async () => {
+      const h = await setUp({}, (h) => ((h.took = 200), (h.freed = 0)));
+      h.fake.signal('medium');
+      await h.advance(100);
+      h.fake.signal('critical'); // during the run for medium: the run in flight was planned for less
+      await h.advance(110);
+      // No gap, no backoff (the run freed nothing), no new signal needed.
+      expect(h.starts()).toEqual([0, 200]);
+      const fired = h.fired();
+      expect(fired.map((d) => [d.reason, d.run, d.time, d.state])).toEqual([
+        ['episode', 1, 0, 'medium'],
+        ['escalated', 2, 200, 'critical'],
+      ]);
+      expect(fired[1].signal).toMatchObject({ level: 'critical', source: 'manual' });
+      // A critical event during the run for critical is no escalation: the next run waits for a
+      // signal after it, and for the gap and the backoff.
+      await h.advance(90);
+      h.fake.signal('critical');
+      await h.advance(400);
+      expect(h.starts()).toEqual([0, 200]);
+      h.fake.signal('critical');
+      await h.advance(300);
+      expect(h.fired().map((d) => d.reason)).toEqual(['episode', 'escalated', 'signal']);
+      expect(h.starts()[2]).toBeGreaterThanOrEqual(400 + 200);
+    });
+
     it('does not run again without a new signal, however long the state holds', async () => {
       const h = await setUp();
       h.fake.signal('critical');

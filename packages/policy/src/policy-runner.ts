@@ -58,9 +58,12 @@ export const RERUN_GAP_MAX_MS = 1000;
  * - `episode`: the first run of an episode (the condition started to hold and held `for`);
  * - `signal`: a policy without `cooldown` runs again: the condition still holds and a new pressure
  *   event at or above its level arrived after its last run completed;
- * - `cooldown`: a policy with `cooldown` runs again: the condition still holds when it elapses.
+ * - `cooldown`: a policy with `cooldown` runs again: the condition still holds when it elapses;
+ * - `escalated`: a policy without `cooldown` runs again at once, without the gap and backoff of
+ *   `signal`: an event above the level its last run was for (critical during a run for medium)
+ *   arrived while that run was in flight. What the last run did was planned for less.
  */
-export type PolicyFireReason = 'episode' | 'signal' | 'cooldown';
+export type PolicyFireReason = 'episode' | 'signal' | 'cooldown' | 'escalated';
 
 /**
  * What the policy runner decided, in order, for logs and `memshed run --json`:
@@ -156,6 +159,10 @@ interface PolicyState {
   trigger: PressureEvent | undefined;
   /** The first event at or above the level since the last run completed; cleared when one starts. */
   signal: PressureEvent | undefined;
+  /** The state the running (or last) run was started for. */
+  firedFor: PressureState;
+  /** The first event, during the run in flight, above the state that run was started for. */
+  escalation: PressureEvent | undefined;
 }
 
 /**
@@ -169,7 +176,9 @@ interface PolicyState {
  *   has arrived since. Signals during a run do not queue anything: the first signal after the
  *   run completes starts the next one. The next run also leaves a gap after the last one as long
  *   as it took (at most {@link RERUN_GAP_MAX_MS}), so that a chain that keeps the thread busy (a
- *   collection) takes at most half of it however fast signals come;
+ *   collection) takes at most half of it however fast signals come. One exception: an event above
+ *   the state the run in flight started for (critical during a run for medium) makes the next run
+ *   start as soon as that one completes (`escalated`), without gap or backoff;
  * - with `cooldown`, it runs again `cooldown` ms after each run ends, signal or not, and a new
  *   episode within the cooldown waits for its end;
  * - either way, a run that freed nothing (its steps reported less than
@@ -230,6 +239,8 @@ export class PolicyRunner {
         running: undefined,
         trigger: undefined,
         signal: undefined,
+        firedFor: 'normal',
+        escalation: undefined,
       };
       this.states.push(state);
       const scope = policy.scope ?? '/';
@@ -321,6 +332,7 @@ export class PolicyRunner {
       // The episode is over: the next one starts afresh.
       state.fruitless = 0;
       state.signal = undefined;
+      state.escalation = undefined;
       state.timer?.unsubscribe();
       state.timer = undefined;
       if (state.runs === 0)
@@ -330,9 +342,16 @@ export class PolicyRunner {
 
   /** An event at or above the policy's level, in its scope. */
   private onSignal(state: PolicyState, event: PressureEvent): void {
+    if (this.halted) return;
+    // A run in flight was planned for its state: an event above it (critical while a run for
+    // medium collects) is remembered, and the next run starts as soon as this one completes.
+    if (state.running) {
+      if (!state.escalation && stateRank(event.level) > stateRank(state.firedFor)) state.escalation = event;
+      return;
+    }
     // Only the first signal after a run completed counts: one pending re-run at most, never a
     // backlog of signals that arrived while the chain was running.
-    if (this.halted || state.running || state.runs === 0 || state.signal) return;
+    if (state.runs === 0 || state.signal) return;
     state.signal = event;
     if (state.policy.cooldown === undefined) this.evaluate(state);
   }
@@ -355,6 +374,9 @@ export class PolicyRunner {
     } else if (policy.cooldown !== undefined) {
       reason = 'cooldown';
       due = Math.max(state.lastEndedAt! + policy.cooldown, backoff);
+    } else if (state.escalation) {
+      reason = 'escalated';
+      due = state.lastEndedAt!;
     } else {
       if (!state.signal) return;
       reason = 'signal';
@@ -382,9 +404,11 @@ export class PolicyRunner {
     const now = this.scheduler.now();
     const level = currentState(state.monitor);
     const dryRun = policy.dryRun ?? this.options.dryRun ?? false;
-    const signal = state.signal;
+    const signal = reason === 'escalated' ? state.escalation : state.signal;
     const episode = state.episode;
     state.signal = undefined;
+    state.escalation = undefined;
+    state.firedFor = level;
     state.runs++;
     this.emit({
       type: 'fired',
@@ -394,7 +418,7 @@ export class PolicyRunner {
       heldFor: now - state.since,
       reason,
       run: state.runs,
-      ...(reason === 'signal' && signal ? { signal } : {}),
+      ...((reason === 'signal' || reason === 'escalated') && signal ? { signal } : {}),
       trigger: state.trigger,
       dryRun,
     });

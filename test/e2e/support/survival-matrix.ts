@@ -163,6 +163,12 @@ export interface SurvivalRun {
   readonly errors: readonly string[];
   /** The last lines of the service's stderr. */
   readonly stderrTail: string;
+  /**
+   * What happened when, for reading a run that went wrong: memshed's state changes, its first event
+   * per source and level in each episode, its action runs, and every 250 ms of requests that shed
+   * or failed any (`+1.25 s state critical`, `+1.25 s 2xx 41, 503 60`), in time order.
+   */
+  readonly timeline: readonly string[];
 }
 
 /** Usage falling this far below its peak since the first event counts as memory released. */
@@ -239,6 +245,7 @@ async function runIn(
   });
   const events: { level: string; source: string; at: number }[] = [];
   const states: { state: string; at: number }[] = [];
+  const happenings: { at: number; text: string }[] = [];
   const errors: string[] = [];
   let purges = 0;
   const gcMs: number[] = [];
@@ -256,9 +263,18 @@ async function runIn(
         resolve(Number(line.listening));
       } else if ('state' in line) {
         states.push({ state: String(line.state), at: Number(line.at) });
+        happenings.push({ at: Number(line.at), text: `state ${String(line.state)}` });
       } else if ('event' in line) {
         events.push({ level: String(line.event), source: String(line.source), at: Number(line.at) });
+        happenings.push({
+          at: Number(line.at),
+          text: `first ${String(line.event)} from ${String(line.source)}`,
+        });
       } else if ('action' in line) {
+        happenings.push({
+          at: Number(line.at),
+          text: `${String(line.policy)}: ${String(line.action)} ${String(line.status)} in ${String(line.ms)} ms, ${String(line.summary ?? '')}`,
+        });
         if (line.action === 'cache-purge' && line.status === 'ok' && Number(line.entries) > 0) purges++;
         if (line.action === 'gc' && line.status === 'ok') gcMs.push(Number(line.ms));
       } else if ('error' in line) errors.push(String(line.error));
@@ -303,6 +319,18 @@ async function runIn(
   clearInterval(sampler);
   const summary = load.stop();
   const latency = load.latency(200);
+  for (const [bucketMs, statuses] of load.timeline(250)) {
+    const served = Object.entries(statuses).filter(
+      ([status]) => Number(status) >= 200 && Number(status) < 300,
+    );
+    if (served.length === Object.keys(statuses).length) continue;
+    happenings.push({
+      at: started + bucketMs,
+      text: `requests sent: ${Object.entries(statuses)
+        .map(([status, count]) => `${status} x${count}`)
+        .join(', ')}`,
+    });
+  }
   const oomKills = cgroup.oomControl().oomKill;
   if (!died) {
     child.kill('SIGTERM');
@@ -371,6 +399,10 @@ async function runIn(
     sources,
     errors,
     stderrTail: stderr.split('\n').slice(-6).join('\n'),
+    timeline: happenings
+      .filter(({ at }) => at >= started)
+      .sort((a, b) => a.at - b.at)
+      .map(({ at, text }) => `+${((at - started) / 1000).toFixed(2)} s ${text}`),
   };
 }
 

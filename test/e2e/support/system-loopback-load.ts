@@ -53,6 +53,11 @@ export interface LoopbackLoad {
   stop(): LoopbackLoadSummary;
   /** Latency percentiles of the responses with `status` (all when undefined); undefined if none. */
   latency(status?: number): LatencyPercentiles | undefined;
+  /**
+   * The responses by when their request was sent, in buckets of `bucketMs` from the load's start:
+   * `[startMs, { status: count }]` per bucket that has any (when a run shed, and for how long).
+   */
+  timeline(bucketMs: number): [number, Record<number, number>][];
 }
 
 const TICK_MS = 10;
@@ -66,6 +71,7 @@ export function startLoopbackLoad(options: LoopbackLoadOptions): LoopbackLoad {
   // allocates under test.
   const latencies = new Float64Array(options.maxRequests);
   const codes = new Uint16Array(options.maxRequests);
+  const sentAt = new Float64Array(options.maxRequests);
   let inFlight = 0;
   let decided = 0; // requests sent or skipped so far
 
@@ -85,6 +91,7 @@ export function startLoopbackLoad(options: LoopbackLoadOptions): LoopbackLoad {
         const status = response.statusCode ?? 0;
         latencies[summary.completed] = performance.now() - start;
         codes[summary.completed] = status;
+        sentAt[summary.completed] = start - began;
         inFlight--;
         summary.completed++;
         summary.statuses[status] = (summary.statuses[status] ?? 0) + 1;
@@ -128,6 +135,16 @@ export function startLoopbackLoad(options: LoopbackLoadOptions): LoopbackLoad {
       picked.sort((a, b) => a - b);
       const at = (q: number) => picked[Math.min(picked.length - 1, Math.ceil(q * picked.length) - 1)];
       return { p50: at(0.5), p99: at(0.99), max: picked[picked.length - 1] };
+    },
+    timeline(bucketMs) {
+      const buckets = new Map<number, Record<number, number>>();
+      for (let i = 0; i < summary.completed; i++) {
+        const bucket = Math.floor(sentAt[i] / bucketMs) * bucketMs;
+        const counts = buckets.get(bucket) ?? {};
+        counts[codes[i]] = (counts[codes[i]] ?? 0) + 1;
+        buckets.set(bucket, counts);
+      }
+      return [...buckets.entries()].sort(([a], [b]) => a - b);
     },
   };
 }

@@ -261,6 +261,8 @@ function fireReason(decision: Extract<PolicyDecision, { type: 'fired' }>): strin
       return `run ${decision.run}, on a new signal${decision.signal ? ` (${describeEvent(decision.signal)})` : ''}`;
     case 'cooldown':
       return `run ${decision.run}, cooldown elapsed`;
+    case 'escalated':
+      return `run ${decision.run}, at once: pressure rose during the last run${decision.signal ? ` (${describeEvent(decision.signal)})` : ''}`;
   }
 }
 

@@ -91,7 +91,7 @@ export class SimulateTimeline {
           record.policy,
           record.reason === 'episode'
             ? 'first run'
-            : `run ${record.run}, ${record.reason === 'signal' ? 'new signal' : 'cooldown'}`,
+            : `run ${record.run}, ${{ signal: 'new signal', cooldown: 'cooldown', escalated: 'escalated' }[record.reason]}`,
         );
         break;
       case 'backed-off':
