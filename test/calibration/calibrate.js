@@ -344,7 +344,7 @@ async function main() {
       machine: machine(),
       kernel: `Linux ${os.release()}`,
       date: new Date().toISOString(),
-      load: `${loadBefore} -> ${load()} (1 min load average; other work was running)`,
+      load: `${loadBefore} -> ${load()} (1 min load average on ${os.cpus().length} CPUs)`,
       workloads: results,
     };
     if (options.write) {
