@@ -346,15 +346,23 @@ describe(GcAction, () => {
         new GcGate(),
         slow,
       );
-      const first = await runner.run(action, { level: 'critical' });
+      const first = await runner.run(action, { level: 'medium' });
       expect(first.details).toMatchObject({ ms: { total: 60 } });
-      // 60 ms is a quarter of 240 ms: at 239 ms it is skipped, at 240 ms it runs.
+      // 60 ms is a quarter of 240 ms: at 239 ms a run at medium is skipped, at 240 ms it runs.
       scheduler.advanceBy(239);
-      const limited = await runner.run(action, { level: 'critical' });
+      const limited = await runner.run(action, { level: 'medium' });
       expect(limited.summary).toBe(
         'skipped: the last collection was 239 ms ago (it took 60 ms; maxTimeShare 0.25: collections take at most 25% of the time), and the limit opens in 1 ms, later than maxWait 0 ms',
       );
       expect(limited.details).toEqual({ rateLimited: true });
+      scheduler.advanceBy(1);
+      expect((await runner.run(action, { level: 'medium' })).details).not.toHaveProperty('rateLimited');
+      // At critical, half of the time (criticalTimeShare 0.5): 120 ms after a 60 ms run.
+      scheduler.advanceBy(119);
+      const critical = await runner.run(action, { level: 'critical' });
+      expect(critical.summary).toBe(
+        'skipped: the last collection was 119 ms ago (it took 60 ms; criticalTimeShare 0.5: collections take at most 50% of the time), and the limit opens in 1 ms, later than maxWait 0 ms',
+      );
       scheduler.advanceBy(1);
       expect((await runner.run(action, { level: 'critical' })).details).not.toHaveProperty('rateLimited');
     });
@@ -371,10 +379,10 @@ describe(GcAction, () => {
       const scheduler = new ManualScheduler(0);
       const runner = new ActionRunner({ scheduler });
       const action = new GcAction(options({ cgroup: 'none', maxTimeShare: 1 }), new GcGate(), slow);
-      await runner.run(action, { level: 'critical' });
+      await runner.run(action, { level: 'medium' });
       scheduler.advanceBy(100);
       // 60 ms of collecting in the last 100 ms: over 0.25, within 1.
-      expect((await runner.run(action, { level: 'critical' })).details).not.toHaveProperty('rateLimited');
+      expect((await runner.run(action, { level: 'medium' })).details).not.toHaveProperty('rateLimited');
     });
 
     it('in a dry run samples memory and collects nothing', async () => {
@@ -458,6 +466,7 @@ describe('gc options', () => {
       trim: true,
       minInterval: 100,
       maxTimeShare: 0.25,
+      criticalTimeShare: 0.5,
       maxWait: 1000,
       cgroup: 'self',
     });

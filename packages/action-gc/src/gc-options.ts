@@ -8,7 +8,7 @@ import { durationOption as duration, bytesOption as bytes, z } from '@memshed/op
  * leaves freed Buffers with V8's background sweeper), more while the last one still found at least
  * 1 MiB of new garbage in the V8 heap, at most four; then glibc's `malloc_trim(0)`; per container,
  * never sooner than 100 ms after the last run, and forced collections taking at most a quarter of
- * the time (a run of 50 ms waits 200 ms from the start of the last one).
+ * the time (a run of 50 ms waits 200 ms from the start of the last one), half at critical.
  */
 export const gcOptionsSchema = z
   .strictObject({
@@ -48,6 +48,11 @@ export const gcOptionsSchema = z
      * follow the last one as soon as it ended. Default 0.25.
      */
     maxTimeShare: z.number().gt(0).max(1).default(0.25),
+    /**
+     * {@link maxTimeShare} for a run at critical, where what a collection costs is set against
+     * shedding requests or an OOM kill. Default 0.5.
+     */
+    criticalTimeShare: z.number().gt(0).max(1).default(0.5),
     /**
      * A run the limits above stop waits for them when they open within this long (the purge before
      * it has just made garbage that only a collection gives back), and is skipped otherwise.
