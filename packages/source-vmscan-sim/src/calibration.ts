@@ -162,14 +162,15 @@ export const CALIBRATION_READAHEAD_MIB = 16;
 /**
  * `machine.ioPerScan` of the calibration scenarios: pages of read I/O in flight that complete while
  * reclaim scans one page, fitted to `stream-squeeze` on the quiet machine (the model's default,
- * {@link IO_PER_SCAN}). The share of failing windows falls smoothly as it grows.
+ * {@link IO_PER_SCAN}). The share of failing windows falls smoothly as it grows (see
+ * {@link calibrationSensitivity}).
  */
 export const CALIBRATION_IO_PER_SCAN = IO_PER_SCAN;
 
 /** The load's wander of the calibration scenarios: how far the read rate strays from its mean. */
 export const CALIBRATION_JITTER = 0.25;
 
-/** The constants of the calibration scenarios. */
+/** The constants of the calibration scenarios; {@link calibrationSensitivity} varies each of them. */
 export interface CalibrationConstants {
   /** `files.readahead`, MiB. */
   readonly readaheadMiB: number;
@@ -352,3 +353,39 @@ export const TARGET_FIGURES = [
 
 /** The calibration target: each of {@link TARGET_FIGURES} within this relative error of the kernel's median. */
 export const CALIBRATION_TOLERANCE = 0.25;
+
+/** One line of {@link calibrationSensitivity}: a constant moved by a factor, and the model's medians. */
+export interface SensitivityRow {
+  /** The constant moved. */
+  readonly constant: keyof CalibrationConstants;
+  /** Its relative change: -0.1, 0 (the calibrated value) or +0.1 by default. */
+  readonly change: number;
+  /** The value it had. */
+  readonly value: number;
+  /** The model's medians (seeds 1 to `seeds`) with it. */
+  readonly figures: CalibrationFigures;
+}
+
+/**
+ * How the model's figures for `workload` move when each calibrated constant moves by `-step`, 0 and
+ * `+step` (relative) alone: a fit is trustworthy only where they move smoothly and a little.
+ */
+export async function calibrationSensitivity(
+  workload: CalibrationWorkload,
+  inputs: CalibrationInputs,
+  step = 0.1,
+  seeds = 5,
+): Promise<SensitivityRow[]> {
+  const rows: SensitivityRow[] = [];
+  const fitted = await simulateCalibrationMedians(workload, inputs, seeds);
+  for (const constant of Object.keys(CALIBRATION_CONSTANTS) as (keyof CalibrationConstants)[]) {
+    for (const change of [-step, 0, step]) {
+      const value = CALIBRATION_CONSTANTS[constant] * (1 + change);
+      const constants = { ...CALIBRATION_CONSTANTS, [constant]: value };
+      const figures =
+        change === 0 ? fitted : await simulateCalibrationMedians(workload, inputs, seeds, constants);
+      rows.push({ constant, change, value, figures });
+    }
+  }
+  return rows;
+}

@@ -49,6 +49,7 @@ export {
   CALIBRATION_WORKLOADS,
   TARGET_FIGURES,
   calibrationScenario,
+  calibrationSensitivity,
   figures,
   median,
   relativeError,
@@ -62,6 +63,7 @@ export type {
   CalibrationWorkload,
   KernelCalibration,
   KernelMedians,
+  SensitivityRow,
 } from './calibration';
 export { STATE_COLORS, renderPlotSvg, stateIntervals } from './plot';
 export { renderPlotHtml } from './plot-html';
