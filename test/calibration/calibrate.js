@@ -7,12 +7,17 @@
 // in the model and prints both side by side, with the error of each figure.
 //
 //   npm run calibrate -- [--runs N] [--workload NAME]... [--write] [--simulate-only] [--seconds S]
+//                        [--fixture FILE] [--sensitivity]
 //
 // --runs N          runs per workload (default 3); the figures are medians over the runs.
 // --workload NAME   only this workload (repeatable); default all of them.
-// --write           write the kernel's medians to test/calibration/kernel-medians.json (the
-//                   fixture the unit test holds the model to) and the table to stdout as markdown.
+// --write           write the kernel's medians to the fixture (test/calibration/kernel-medians.json,
+//                   the one the unit test holds the model to) and the table to stdout as markdown.
 // --simulate-only   no kernel: compare the model with the committed fixture (for model work).
+// --fixture FILE    the fixture to compare with or write (default test/calibration/kernel-medians.json),
+//                   e.g. test/calibration/kernel-medians-loaded.json (recorded on a loaded machine).
+// --sensitivity     with --simulate-only: each calibrated constant alone at -10%, its value and +10%,
+//                   and the model's figures of the workloads (default stream-squeeze), as markdown.
 // --seconds S       per-second detail of each run on stderr (default off: S = 0).
 // --json            print { medians, rows } as JSON instead of the table (the kernel test reads it).
 //
@@ -38,11 +43,20 @@ const {
   evictFromPageCache,
 } = require('../bench/support/kernel-support.js');
 
-const FIXTURE = path.join(__dirname, 'kernel-medians.json');
+const DEFAULT_FIXTURE = path.join(__dirname, 'kernel-medians.json');
 const MiB = 1024 * 1024;
 
 function parseArguments(argv) {
-  const options = { runs: 3, workloads: [], write: false, simulateOnly: false, detail: false, json: false };
+  const options = {
+    runs: 3,
+    workloads: [],
+    write: false,
+    simulateOnly: false,
+    detail: false,
+    json: false,
+    fixture: DEFAULT_FIXTURE,
+    sensitivity: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--runs') options.runs = Number(argv[++i]);
@@ -51,10 +65,14 @@ function parseArguments(argv) {
     else if (arg === '--simulate-only') options.simulateOnly = true;
     else if (arg === '--json') options.json = true;
     else if (arg === '--seconds') options.detail = Number(argv[++i]) > 0;
+    else if (arg === '--fixture') options.fixture = path.resolve(argv[++i] ?? '');
+    else if (arg === '--sensitivity') options.sensitivity = true;
     else
       throw new Error(`calibrate: unknown argument '${arg}'. Fix: see the usage at the top of ${__filename}`);
   }
   if (!(options.runs >= 1)) throw new Error('calibrate: --runs needs a positive number');
+  if (options.sensitivity && !options.simulateOnly)
+    throw new Error('calibrate: --sensitivity is model work. Fix: add --simulate-only');
   const names = sim.CALIBRATION_WORKLOADS.map((w) => w.name);
   for (const name of options.workloads) {
     if (!names.includes(name))
@@ -282,14 +300,54 @@ function load() {
   return os.loadavg()[0].toFixed(2);
 }
 
+function byName(name) {
+  return sim.CALIBRATION_WORKLOADS.find((w) => w.name === name);
+}
+
+/** How the sensitivity table names and shows each of sim.CALIBRATION_CONSTANTS. */
+const CONSTANT_LABELS = {
+  readaheadMiB: ['`files.readahead` (MiB)', (v) => v.toFixed(1)],
+  ioPerScan: ['`machine.ioPerScan`', (v) => v.toFixed(3)],
+  jitter: ['`jitter`', (v) => v.toFixed(3)],
+};
+
+/** The sensitivity table: each calibrated constant alone at -10%, its value and +10% (markdown). */
+async function printSensitivity(medians, workloads) {
+  for (const workload of workloads) {
+    const entry = medians.workloads.find((w) => w.workload === workload.name);
+    if (!entry) throw new Error(`calibrate: the fixture has no '${workload.name}'`);
+    const rows = await sim.calibrationSensitivity(workload, entry.inputs);
+    const cell = (row) => {
+      const f = row.figures;
+      return `${format(f.mediumShare, 'mediumShare')} / ${format(f.criticalShare, 'criticalShare')}`;
+    };
+    const lines = [
+      `\`${workload.name}\`, windows >= medium / critical (kernel ${format(entry.kernel.mediumShare, 'mediumShare')} / ` +
+        `${format(entry.kernel.criticalShare, 'criticalShare')}; simulator: medians of seeds 1-5):`,
+      '',
+      '| constant | -10% | calibrated | +10% |',
+      '| --- | --- | --- | --- |',
+    ];
+    for (const constant of Object.keys(sim.CALIBRATION_CONSTANTS)) {
+      const [label, show] = CONSTANT_LABELS[constant] ?? [`\`${constant}\``, (v) => v.toPrecision(3)];
+      const of = (change) =>
+        rows.find((row) => row.constant === constant && Math.abs(row.change - change) < 1e-9);
+      const cells = [-0.1, 0, 0.1].map((change) => `${show(of(change).value)}: ${cell(of(change))}`);
+      lines.push(`| ${label} | ${cells.join(' | ')} |`);
+    }
+    process.stdout.write(`${lines.join('\n')}\n\n`);
+  }
+}
+
 async function main() {
   const options = parseArguments(process.argv.slice(2));
   const selected = sim.CALIBRATION_WORKLOADS.filter(
     (w) => options.workloads.length === 0 || options.workloads.includes(w.name),
   );
   let medians;
+  const fixture = options.fixture;
   if (options.simulateOnly) {
-    medians = JSON.parse(fs.readFileSync(FIXTURE, 'utf8'));
+    medians = JSON.parse(fs.readFileSync(fixture, 'utf8'));
   } else {
     const unavailable =
       testCgroupsUnavailableReason() ??
@@ -349,14 +407,18 @@ async function main() {
     };
     if (options.write) {
       // Keep the workloads not run this time: the fixture always covers the whole set.
-      if (options.workloads.length > 0 && fs.existsSync(FIXTURE)) {
-        const old = JSON.parse(fs.readFileSync(FIXTURE, 'utf8'));
+      if (options.workloads.length > 0 && fs.existsSync(fixture)) {
+        const old = JSON.parse(fs.readFileSync(fixture, 'utf8'));
         const kept = old.workloads.filter((w) => !results.some((r) => r.workload === w.workload));
         medians = { ...medians, workloads: [...kept, ...results] };
       }
-      fs.writeFileSync(FIXTURE, `${JSON.stringify(medians, null, 2)}\n`);
-      progress(`wrote ${path.relative(process.cwd(), FIXTURE)}`);
+      fs.writeFileSync(fixture, `${JSON.stringify(medians, null, 2)}\n`);
+      progress(`wrote ${path.relative(process.cwd(), fixture)}`);
     }
+  }
+  if (options.sensitivity) {
+    await printSensitivity(medians, options.workloads.length > 0 ? selected : [byName('stream-squeeze')]);
+    return;
   }
   const rows = [];
   for (const entry of medians.workloads) {

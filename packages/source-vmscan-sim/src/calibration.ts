@@ -2,6 +2,7 @@ import { VMPRESSURE_WINDOW, type PressureEvent } from '@memshed/core';
 import { validateScenario } from './scenario-loader';
 import type { Scenario, ScenarioInput } from './scenario';
 import { Simulation } from './simulation';
+import { IO_PER_SCAN } from './vmscan';
 
 // The calibration workloads, shared by the harness (test/calibration/calibrate.js, which runs them on
 // the real kernel) and by the fixture test (calibration.test.ts, which holds the model to the
@@ -149,15 +150,42 @@ export interface KernelMedians {
 }
 
 /**
- * Page cache in flight per reader on this kind of machine (`files.readahead` of the calibration
- * scenarios), fitted by the harness: 1 MiB reads make the kernel read ahead in windows of several
- * MiB (sync and async parts, large folios), and the newest of them are still locked when reclaim
- * gets to them in a group that has little room for page cache.
+ * Page cache in flight per reader (`files.readahead` of the calibration scenarios), MiB: the
+ * readahead window of a sequential reader of 1 MiB reads (sync and async parts, large folios), two
+ * batches of 8 MiB. Bracketed by the calibration rather than fitted: it must be more than the 12 MiB
+ * that `stream-squeeze` leaves for page cache (its reader then always waits on reads in flight when
+ * it reclaims) and well below the 24 MiB of `stream-anon` (whose reclaim the kernel shows all low).
+ * Anywhere in between gives the same figures, but for the batch size (half of it).
  */
-export const CALIBRATION_READAHEAD_MIB = 12.5;
+export const CALIBRATION_READAHEAD_MIB = 16;
 
-/** The load's wander of the calibration scenarios: how far the in-flight window strays from its mean. */
+/**
+ * `machine.ioPerScan` of the calibration scenarios: pages of read I/O in flight that complete while
+ * reclaim scans one page, fitted to `stream-squeeze` on the quiet machine (the model's default,
+ * {@link IO_PER_SCAN}). The share of failing windows falls smoothly as it grows (see
+ * {@link calibrationSensitivity}).
+ */
+export const CALIBRATION_IO_PER_SCAN = IO_PER_SCAN;
+
+/** The load's wander of the calibration scenarios: how far the read rate strays from its mean. */
 export const CALIBRATION_JITTER = 0.25;
+
+/** The constants of the calibration scenarios; {@link calibrationSensitivity} varies each of them. */
+export interface CalibrationConstants {
+  /** `files.readahead`, MiB. */
+  readonly readaheadMiB: number;
+  /** `machine.ioPerScan`. */
+  readonly ioPerScan: number;
+  /** The workload's `jitter`. */
+  readonly jitter: number;
+}
+
+/** The calibrated constants. */
+export const CALIBRATION_CONSTANTS: CalibrationConstants = {
+  readaheadMiB: CALIBRATION_READAHEAD_MIB,
+  ioPerScan: CALIBRATION_IO_PER_SCAN,
+  jitter: CALIBRATION_JITTER,
+};
 
 /**
  * The scenario of a calibration workload: the same group, the same anonymous memory, and its reads
@@ -167,7 +195,11 @@ export const CALIBRATION_JITTER = 0.25;
  * reclaimed, referenced or not) and it comes back only after reclaim took it (a refault whose
  * distance is larger than the working set, so not activated). A file that fits is a working set.
  */
-export function calibrationScenario(workload: CalibrationWorkload, inputs: CalibrationInputs): Scenario {
+export function calibrationScenario(
+  workload: CalibrationWorkload,
+  inputs: CalibrationInputs,
+  constants: CalibrationConstants = CALIBRATION_CONSTANTS,
+): Scenario {
   const rate = inputs.readMiBPerSecond * MiB;
   const hotRate = workload.hotMiB > 0 ? (rate * workload.hotShare) / 8 : 0;
   const fileRate = rate - hotRate;
@@ -183,13 +215,13 @@ export function calibrationScenario(workload: CalibrationWorkload, inputs: Calib
     });
   }
   if (workload.fileMiB > 0 && streams) files.stream = fileRate;
-  if (workload.fileMiB > 0) files.readahead = CALIBRATION_READAHEAD_MIB * MiB;
+  if (workload.fileMiB > 0) files.readahead = constants.readaheadMiB * MiB;
   const input: ScenarioInput = {
     description: `calibration: ${workload.description}`,
     duration: workload.durationMs,
     sample: 100,
     seed: 1,
-    machine: { memory: '24GiB' },
+    machine: { memory: '24GiB', ioPerScan: constants.ioPerScan },
     groups: { work: { limit: workload.limitMiB * MiB } },
     workloads: [
       {
@@ -200,7 +232,7 @@ export function calibrationScenario(workload: CalibrationWorkload, inputs: Calib
         // Its anonymous memory is held (and without swap not reclaimable anyway), and the hot file
         // is re-read long before reclaim gets to it: the kernel kept all 32 MiB of it active.
         hot: 1,
-        jitter: CALIBRATION_JITTER,
+        jitter: constants.jitter,
         restart: 'never',
         files,
       },
@@ -214,9 +246,10 @@ export async function simulateCalibration(
   workload: CalibrationWorkload,
   inputs: CalibrationInputs,
   seed = 1,
+  constants: CalibrationConstants = CALIBRATION_CONSTANTS,
 ): Promise<CalibrationFigures> {
   const simulation = await Simulation.create({
-    scenario: calibrationScenario(workload, inputs),
+    scenario: calibrationScenario(workload, inputs, constants),
     seed,
     policies: false,
   });
@@ -258,9 +291,12 @@ export async function simulateCalibrationMedians(
   workload: CalibrationWorkload,
   inputs: CalibrationInputs,
   seeds = 5,
+  constants: CalibrationConstants = CALIBRATION_CONSTANTS,
 ): Promise<CalibrationFigures> {
   const runs: CalibrationFigures[] = [];
-  for (let seed = 1; seed <= seeds; seed++) runs.push(await simulateCalibration(workload, inputs, seed));
+  for (let seed = 1; seed <= seeds; seed++) {
+    runs.push(await simulateCalibration(workload, inputs, seed, constants));
+  }
   const of = (key: keyof CalibrationFigures) => median(runs.map((run) => run[key]));
   return {
     windowsPerSecond: of('windowsPerSecond') ?? 0,
@@ -317,3 +353,39 @@ export const TARGET_FIGURES = [
 
 /** The calibration target: each of {@link TARGET_FIGURES} within this relative error of the kernel's median. */
 export const CALIBRATION_TOLERANCE = 0.25;
+
+/** One line of {@link calibrationSensitivity}: a constant moved by a factor, and the model's medians. */
+export interface SensitivityRow {
+  /** The constant moved. */
+  readonly constant: keyof CalibrationConstants;
+  /** Its relative change: -0.1, 0 (the calibrated value) or +0.1 by default. */
+  readonly change: number;
+  /** The value it had. */
+  readonly value: number;
+  /** The model's medians (seeds 1 to `seeds`) with it. */
+  readonly figures: CalibrationFigures;
+}
+
+/**
+ * How the model's figures for `workload` move when each calibrated constant moves by `-step`, 0 and
+ * `+step` (relative) alone: a fit is trustworthy only where they move smoothly and a little.
+ */
+export async function calibrationSensitivity(
+  workload: CalibrationWorkload,
+  inputs: CalibrationInputs,
+  step = 0.1,
+  seeds = 5,
+): Promise<SensitivityRow[]> {
+  const rows: SensitivityRow[] = [];
+  const fitted = await simulateCalibrationMedians(workload, inputs, seeds);
+  for (const constant of Object.keys(CALIBRATION_CONSTANTS) as (keyof CalibrationConstants)[]) {
+    for (const change of [-step, 0, step]) {
+      const value = CALIBRATION_CONSTANTS[constant] * (1 + change);
+      const constants = { ...CALIBRATION_CONSTANTS, [constant]: value };
+      const figures =
+        change === 0 ? fitted : await simulateCalibrationMedians(workload, inputs, seeds, constants);
+      rows.push({ constant, change, value, figures });
+    }
+  }
+  return rows;
+}

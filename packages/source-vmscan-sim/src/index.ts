@@ -13,7 +13,7 @@ export type { GroupSnapshot, MachineActivity, SimulatedMachineOptions } from './
 export { AnonOwner, SimulatedCache, SimulatedService, SimulatedWorkload } from './simulated-app';
 export { LruList, LruPair, MemoryGroup } from './memory-group';
 export type { MemoryGroupStats } from './memory-group';
-export { DEF_PRIORITY, MAX_RECLAIM_RETRIES, SWAP_CLUSTER_MAX, Vmscan } from './vmscan';
+export { DEF_PRIORITY, IO_PER_SCAN, MAX_RECLAIM_RETRIES, SWAP_CLUSTER_MAX, Vmscan } from './vmscan';
 export type { ScanControl, SwapSpace } from './vmscan';
 export { Prng } from './prng';
 export { PAGE_SIZE, bytesToPages, pagesToMiB } from './units';
@@ -44,10 +44,12 @@ export {
 } from './simulated-hooks';
 export { Simulation } from './simulation';
 export {
+  CALIBRATION_CONSTANTS,
   CALIBRATION_TOLERANCE,
   CALIBRATION_WORKLOADS,
   TARGET_FIGURES,
   calibrationScenario,
+  calibrationSensitivity,
   figures,
   median,
   relativeError,
@@ -55,11 +57,13 @@ export {
   simulateCalibrationMedians,
 } from './calibration';
 export type {
+  CalibrationConstants,
   CalibrationFigures,
   CalibrationInputs,
   CalibrationWorkload,
   KernelCalibration,
   KernelMedians,
+  SensitivityRow,
 } from './calibration';
 export { STATE_COLORS, renderPlotSvg, stateIntervals } from './plot';
 export { renderPlotHtml } from './plot-html';

@@ -137,8 +137,16 @@ export class MemoryGroup {
   refaultsAtLastReclaim = 0;
   /** Probability that reclaim finds a hot page of this group referenced (its workload's `hot`). */
   hotReference = 0.9;
-  /** Pages of the newest reads that stay locked for read I/O now (its workload's readahead, times its load). */
+  /**
+   * Pages of the newest reads that stay locked for read I/O (its workload's `readahead`): the
+   * readahead window in flight, two readahead batches (the one being read and the async one ahead).
+   */
   readaheadPages = 0;
+  /**
+   * Read I/O done, in pages, towards the oldest readahead batch still in flight: it completes as a
+   * whole once this reaches its size (see {@link progressReads}).
+   */
+  readIoDone = 0;
   /** The engine node fed by reclaim that targets this group, once the source has started. */
   node: PressureNode | undefined;
   private subtreeCache: MemoryGroup[] | undefined;
@@ -199,11 +207,45 @@ export class MemoryGroup {
    * Cold file pages just read (`filemap_add_folio` in a readahead batch): they join the inactive
    * list locked for read I/O, and the oldest of the locked ones beyond the readahead window
    * complete (`filemap_read_folio` / end of the read bio: unlocked, now ordinary cold page cache).
+   * That is the reader's own pace: readahead (mm/readahead.c, `page_cache_async_ra`) keeps no more
+   * than its window in flight ahead of the page being read.
    */
   addReadPages(pages: number): void {
     const inactive = this.file.inactive;
     inactive.locked += pages;
     this.completeReads(inactive.locked - this.readaheadPages);
+  }
+
+  /** Pages of one readahead batch: half the window in flight (`ra->size`, with `ra->async_size` ahead). */
+  get readaheadBatch(): number {
+    return max(1, floor(this.readaheadPages / 2));
+  }
+
+  /**
+   * Read I/O progresses by `pages` while reclaim runs (the time a run takes: see
+   * `Vmscan.tryToFreeMemCgroupPages`). The reads in flight complete in the order they
+   * were submitted, a whole readahead batch at a time: `read_pages` submits a batch as one read,
+   * and its end of I/O unlocks every folio of it (`folio_end_read`, mm/filemap.c). Progress is not
+   * banked while nothing is in flight: an idle disk does not get ahead of reads not yet submitted.
+   */
+  progressReads(pages: number): void {
+    const inactive = this.file.inactive;
+    if (inactive.locked === 0) {
+      this.readIoDone = 0;
+      return;
+    }
+    this.readIoDone += pages;
+    const batch = this.readaheadBatch;
+    for (;;) {
+      const next = min(batch, inactive.locked);
+      if (this.readIoDone < next) return;
+      this.readIoDone -= next;
+      this.completeReads(next);
+      if (inactive.locked === 0) {
+        this.readIoDone = 0;
+        return;
+      }
+    }
   }
 
   /** Completes the read I/O of up to `pages` locked file pages (the oldest): they become cold. */

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { builtinScenarioNames, loadScenario, parseScenario, validateScenario } from './scenario-loader';
+import { IO_PER_SCAN } from './vmscan';
 
 const MIB = 1024 ** 2;
 
@@ -95,7 +96,7 @@ describe('parseScenario', () => {
       tick: 20,
       sample: 1000,
       seed: 1,
-      machine: { memory: 1024 ** 3, swap: 0, swappiness: 60 },
+      machine: { memory: 1024 ** 3, swap: 0, swappiness: 60, ioPerScan: IO_PER_SCAN },
       policies: [],
       recovery: { quiet: 5000 },
     });

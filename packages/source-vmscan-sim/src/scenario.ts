@@ -2,6 +2,7 @@ import { MemshedError } from '@memshed/core';
 import { SHED_PRIORITIES, type ShedPriority } from '@memshed/shed-priority';
 import { bytesOption, durationOption, durationOrNeverOption, rateOption, z } from '@memshed/options';
 import { policySchema } from '@memshed/policy';
+import { IO_PER_SCAN } from './vmscan';
 
 /** A size: `256MiB`, `64M`, `1.5GiB`, or a number of bytes (memshed's size option). Parsed to bytes. */
 export const sizeSchema = bytesOption;
@@ -89,8 +90,9 @@ const filesSchema = z.strictObject({
   /** Read-once data (logs, backups), bytes per second: page cache nobody comes back for. */
   stream: rateSchema.default(0),
   /**
-   * Page cache of its newest reads still locked for read I/O (the readahead window in flight),
-   * bytes, at a load of 1: reclaim scans these pages but cannot free them yet. Default 0.
+   * Page cache of its newest reads still locked for read I/O (the readahead window in flight: two
+   * readahead batches), bytes: reclaim scans these pages but cannot free them until their read
+   * completes (`machine.ioPerScan`). Default 0.
    */
   readahead: sizeSchema.default(0),
 });
@@ -169,8 +171,14 @@ export const scenarioSchema = z.strictObject({
       swap: sizeSchema.default(0),
       /** vm.swappiness. */
       swappiness: z.number().int().min(0).max(200).default(60),
+      /**
+       * Pages of read I/O in flight that complete while reclaim scans one page: how fast the disk is
+       * against reclaim on this machine's CPU. Larger with a faster disk, or on a busy machine (reclaim
+       * gets less CPU, so more completes per page it scans). Matters only with `files.readahead`.
+       */
+      ioPerScan: z.number().positive().max(1000).default(IO_PER_SCAN),
     })
-    .default({ memory: 1024 ** 3, swap: 0, swappiness: 60 }),
+    .default({ memory: 1024 ** 3, swap: 0, swappiness: 60, ioPerScan: IO_PER_SCAN }),
   /** The memory groups below the root, by name. */
   groups: z.record(name, groupSchema).default({}),
   /** The processes. At most one per group. */

@@ -88,6 +88,7 @@ export class SimulatedMachine implements AppHost {
       this.swap,
       scenario.machine.swappiness,
       options.window ?? VMPRESSURE_WINDOW,
+      scenario.machine.ioPerScan,
     );
     this.groups = buildGroupTree(options.root ?? '/sim', scenario.machine.memory, scenario.groups);
     this.root = this.groups[0];

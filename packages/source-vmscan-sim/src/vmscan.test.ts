@@ -204,14 +204,14 @@ describe('pages under read I/O', () => {
     expect(target.file.inactive.locked).toBe(500);
   });
 
-  it('are scanned but not freed; the run escalates to critical priorities, and their reads complete by its end', () => {
+  it('are scanned but not freed: the run escalates to critical priorities over them', () => {
     const target = group('/sim', 10_000);
     target.readaheadPages = 2_000;
     target.addReadPages(2_010);
     target.charge(2_010);
     const calls: Call[] = [];
     target.node = recordingNode(calls);
-    const vmscan = new Vmscan(new Prng(1), noSwap(), 60);
+    const vmscan = new Vmscan(new Prng(1), noSwap(), 60, 512, 0.1);
     // 10 unlocked pages: fewer than nr_to_reclaim, so the run goes down to priority 0.
     expect(vmscan.tryToFreeMemCgroupPages(target, 32)).toBe(10);
     expect(calls).toContainEqual(['prio', 0]);
@@ -221,8 +221,47 @@ describe('pages under read I/O', () => {
     const scanned = tree.reduce((sum, [, s]) => sum + s, 0);
     expect(scanned).toBeGreaterThan(2_000); // the locked pages, scanned at several priorities
     expect(tree.reduce((sum, [, , r]) => sum + r, 0)).toBe(10);
-    // The reads completed meanwhile: the next run frees at once.
-    expect(target.file.inactive).toMatchObject({ locked: 0, cold: 2_000 });
-    expect(vmscan.tryToFreeMemCgroupPages(target, 32)).toBeGreaterThanOrEqual(32);
+    // The run took time: the reads progressed by 0.1 page per page scanned, short of a whole batch
+    // (half the window: 1,000 pages), so nothing completed yet.
+    expect(target.readIoDone).toBeCloseTo(scanned * 0.1);
+    expect(target.file.inactive.locked).toBe(2_000);
+  });
+
+  it('complete a readahead batch at a time while reclaim runs; the run after that frees at once', () => {
+    /** Runs until one frees nr_to_reclaim; returns how many failed before it, and what is left locked. */
+    const untilFree = (ioPerScan: number) => {
+      const target = group('/sim', 10_000);
+      target.readaheadPages = 2_000;
+      target.addReadPages(2_000);
+      target.charge(2_000);
+      const vmscan = new Vmscan(new Prng(1), noSwap(), 60, 512, ioPerScan);
+      let failed = 0;
+      while (vmscan.tryToFreeMemCgroupPages(target, 32) === 0 && failed < 100) failed++;
+      return { failed, locked: target.file.inactive.locked };
+    };
+    // A failing run scans the 2,000 locked pages about twice (~4,000 pages); batches are 1,000
+    // pages. What completes while a run goes on is found by the next one, so the first always fails.
+    expect(untilFree(0.5)).toEqual({ failed: 1, locked: 0 }); // both batches during the first run
+    expect(untilFree(0.3)).toEqual({ failed: 1, locked: 1_000 });
+    expect(untilFree(0.2)).toEqual({ failed: 2, locked: 1_000 });
+    expect(untilFree(0.1)).toEqual({ failed: 3, locked: 1_000 });
+    expect(untilFree(0.02)).toEqual({ failed: 13, locked: 1_000 });
+  });
+});
+
+describe('MemoryGroup.progressReads', () => {
+  it('completes whole readahead batches (half the window), oldest first, and banks nothing while idle', () => {
+    const target = group('/sim', 10_000);
+    target.readaheadPages = 1_000;
+    target.progressReads(600); // nothing in flight: an idle disk does not get ahead
+    expect(target.readIoDone).toBe(0);
+    target.addReadPages(1_000);
+    target.progressReads(499);
+    expect(target.file.inactive).toMatchObject({ locked: 1_000, cold: 0 });
+    target.progressReads(1);
+    expect(target.file.inactive).toMatchObject({ locked: 500, cold: 500 });
+    target.progressReads(2_000); // the last batch, and then nothing left in flight
+    expect(target.file.inactive).toMatchObject({ locked: 0, cold: 1_000 });
+    expect(target.readIoDone).toBe(0);
   });
 });

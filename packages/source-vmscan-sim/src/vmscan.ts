@@ -12,6 +12,13 @@ export const SWAP_CLUSTER_MAX = 32;
 /** `MAX_RECLAIM_RETRIES`: full reclaim runs that may free nothing before a memcg charge goes OOM. */
 export const MAX_RECLAIM_RETRIES = 16;
 
+/**
+ * The default of `machine.ioPerScan`: pages of read I/O in flight that complete while reclaim scans
+ * one page (the disk's speed against reclaim's, on the machine's CPU). Fitted by the calibration
+ * against the kernel on a quiet machine (test/calibration, docs/sources/vmscan-sim.md).
+ */
+export const IO_PER_SCAN = 0.22;
+
 /** The machine's swap space, in pages. Anonymous pages are reclaimable only while it has room. */
 export interface SwapSpace {
   /** Swap size in pages; 0 for none (the default, and this kind of machine). */
@@ -63,6 +70,8 @@ export class Vmscan {
     private readonly swappiness: number,
     /** The engine window, for the model's own record of the synthetic windows of `vmpressure_prio`. */
     private readonly window: number = VMPRESSURE_WINDOW,
+    /** Pages of read I/O in flight that complete while reclaim scans one page (`machine.ioPerScan`). */
+    private readonly ioPerScan: number = IO_PER_SCAN,
   ) {}
 
   /**
@@ -78,23 +87,39 @@ export class Vmscan {
       nrLocked: 0,
     };
     target.stats.reclaimRuns++;
+    let scanned = 0;
     do {
       // vmpressure_prio: each step of escalation reports its priority; <= 3 is a failed window.
       target.node?.accountPriority(sc.priority);
       if (sc.priority <= VMPRESSURE_CRITICAL_PRIORITY) target.stats.vmpressureScanned += this.window;
       sc.nrScanned = 0;
       this.shrinkNode(target, sc);
+      scanned += sc.nrScanned;
       if (sc.nrReclaimed >= sc.nrToReclaim) break;
     } while (--sc.priority >= 0);
     // snapshot_refaults: the next run tells thrashing from the refaults since this one.
-    for (const group of target.subtree) {
-      group.refaultsAtLastReclaim = group.stats.refaults;
-      // A run that had to scan pages under read I/O escalated through its priorities over them;
-      // their reads (from a disk cache, in microseconds) complete meanwhile. The next run finds them
-      // unlocked: in-flight reads delay reclaim, they do not make it fail for good.
-      if (sc.nrLocked > 0) group.completeReads(group.file.inactive.locked);
-    }
+    for (const group of target.subtree) group.refaultsAtLastReclaim = group.stats.refaults;
+    this.readIoDuringReclaim(target, scanned);
     return sc.nrReclaimed;
+  }
+
+  /**
+   * The run took time, and the machine's reads in flight progressed meanwhile: `ioPerScan` pages of
+   * read I/O for each page it scanned, completing by readahead batch (`MemoryGroup.progressReads`,
+   * `folio_end_read`). A run that escalated over pages locked for read I/O scanned them again at
+   * every priority (`shrink_folio_list`: `folio_trylock` fails, `goto keep`), so it took long; the
+   * reads that completed meanwhile are found by the next run, since the pages this run kept went
+   * back to the head of the list (`move_folios_to_lru`) behind its scan. The reader's reclaim is the
+   * clock of a reader stalled on its reads: with little room for page cache, runs fail until a
+   * batch completes, and the faster reclaim scans against the disk (a quiet CPU), the more of them
+   * fail. Runs that free pages at once also take time, so when reclaim is slow enough against the
+   * disk (`ioPerScan` >= 1 page per page freed) the reads keep ahead and runs no longer fail.
+   */
+  private readIoDuringReclaim(target: MemoryGroup, scanned: number): void {
+    if (scanned === 0) return;
+    const io = scanned * this.ioPerScan;
+    const root = target.lineage[target.lineage.length - 1];
+    for (const group of root.subtree) group.progressReads(io);
   }
 
   /** Whether anonymous pages can be reclaimed at all: only to swap, and only while it has room. */

@@ -94,8 +94,10 @@ export function planStep(
   }
   queue(workload, 'anon', take(carry, 'leak', settings.leak * scale), workload.leaked);
 
-  // In-flight reads grow with the read rate (Little's law): the window follows the load.
-  group.readaheadPages = floor(bytesToPages(workload.spec.files.readahead) * workload.load);
+  // The readahead window in flight is readahead's own size (mm/readahead.c grows it to its maximum
+  // on a sequential reader), not the read rate's: a faster reader does not get more in flight, it
+  // catches up with its reads sooner.
+  group.readaheadPages = bytesToPages(workload.spec.files.readahead);
   const workingSet = bytesToPages(settings.workingSet);
   // A working set that shrank leaves pages that are now just data.
   const excess = group.file.hot - workingSet;
