@@ -1,10 +1,4 @@
-import {
-  formatBytes,
-  type ActionContext,
-  type ActionResult,
-  type PressureState,
-  type SheddingAction,
-} from '@memshed/core';
+import { formatBytes, type ActionContext, type ActionResult, type SheddingAction } from '@memshed/core';
 import { mallocTrim, obtainGc, type GcAvailability, type MallocTrimResult } from '@memshed/native';
 import { injectable } from '@memshed/core/inversify';
 import { performance } from 'node:perf_hooks';
@@ -101,10 +95,10 @@ export class GcAction implements SheddingAction {
     // has just made garbage that only a collection gives back), else skip.
     let waited = 0;
     for (;;) {
-      const opensIn = this.opensIn(context.scheduler.now(), context.level);
+      const opensIn = this.opensIn(context.scheduler.now());
       if (opensIn <= 0) break;
       if (context.dryRun || waited + opensIn > this.options.maxWait)
-        return this.skipped(context.scheduler.now(), context.level);
+        return this.skipped(context.scheduler.now());
       if (!(await delay(context, opensIn))) {
         return {
           freedBytes: 0,
@@ -242,34 +236,27 @@ export class GcAction implements SheddingAction {
     };
   }
 
-  /** The share of the time collections may take for a run at `level`. */
-  private timeShare(level: PressureState): number {
-    return level === 'critical' ? this.options.criticalTimeShare : this.options.maxTimeShare;
-  }
-
-  /** ms until the rate limit lets a run at `level` collect at `now` (0 or less: it does now). */
-  private opensIn(now: number, level: PressureState): number {
+  /** ms until the rate limit lets a run collect at `now` (0 or less: it does now). */
+  private opensIn(now: number): number {
     // The last run may start the next one once minInterval has passed and its own duration is at
-    // most the time share of the time since it started.
-    const share = this.timeShare(level);
-    return this.gate.lastRunAt + Math.max(this.options.minInterval, this.gate.lastRunMs / share) - now;
+    // most maxTimeShare of the time since it started.
+    const { minInterval, maxTimeShare } = this.options;
+    return this.gate.lastRunAt + Math.max(minInterval, this.gate.lastRunMs / maxTimeShare) - now;
   }
 
   /** The result of a run the rate limit stops. */
-  private skipped(now: number, level: PressureState): ActionResult {
-    const { minInterval, maxWait } = this.options;
-    const maxTimeShare = this.timeShare(level);
-    const option = level === 'critical' ? 'criticalTimeShare' : 'maxTimeShare';
+  private skipped(now: number): ActionResult {
+    const { minInterval, maxWait, maxTimeShare } = this.options;
     const since = now - this.gate.lastRunAt;
     const lastMs = round(this.gate.lastRunMs);
     const why =
       since < minInterval
         ? `minInterval ${minInterval} ms`
-        : `it took ${lastMs} ms; ${option} ${maxTimeShare}: collections take at most ${round(maxTimeShare * 100)}% of the time`;
+        : `it took ${lastMs} ms; maxTimeShare ${maxTimeShare}: collections take at most ${round(maxTimeShare * 100)}% of the time`;
     return {
       freedBytes: 0,
       estimated: false,
-      summary: `skipped: the last collection was ${since} ms ago (${why}), and the limit opens in ${round(this.opensIn(now, level))} ms, later than maxWait ${maxWait} ms`,
+      summary: `skipped: the last collection was ${since} ms ago (${why}), and the limit opens in ${round(this.opensIn(now))} ms, later than maxWait ${maxWait} ms`,
       details: { rateLimited: true },
     };
   }

@@ -7,8 +7,8 @@ import { durationOption as duration, bytesOption as bytes, z } from '@memshed/op
  * synchronous-sweeping.ts); one full collection then (two when sweeping stays concurrent: one
  * leaves freed Buffers with V8's background sweeper), more while the last one still found at least
  * 1 MiB of new garbage in the V8 heap, at most four; then glibc's `malloc_trim(0)`; per container,
- * never sooner than 100 ms after the last run, and forced collections taking at most a quarter of
- * the time (a run of 50 ms waits 200 ms from the start of the last one), half at critical.
+ * never sooner than 100 ms after the last run, and forced collections taking at most half of the
+ * time (after a run of 80 ms, the next collects 160 ms after it started at the earliest).
  */
 export const gcOptionsSchema = z
   .strictObject({
@@ -41,18 +41,16 @@ export const gcOptionsSchema = z
     minInterval: duration.default(100),
     /**
      * The share of the time forced collections may take: a run is skipped while the last one's
-     * duration is more than this share of the time since it started (a 50 ms run and 0.25: none
-     * for 200 ms). It bounds the pause the service sees in proportion, whatever the growth: a
+     * duration is more than this share of the time since it started (a 50 ms run and 0.5: none
+     * for 100 ms). It bounds the pause the service sees in proportion, whatever the growth: a
      * fixed interval long enough for a large heap lets a fast-growing cache pile up purged garbage
-     * that only a collection gives back (250 MiB/s for 1 s fills a 256M container). 1: a run may
-     * follow the last one as soon as it ended. Default 0.25.
+     * that only a collection gives back (250 MiB/s for 1 s fills a 256M container). Half, as the
+     * policy runner's gap gives a chain: a service growing at 250 MiB/s in 256M needs a purge and
+     * a collection about every 250 ms, and one collection of its heap takes 90-170 ms on Node 26
+     * (with a quarter, usage went back to critical and requests were shed). 1: a run may follow
+     * the last one as soon as it ended. Default 0.5.
      */
-    maxTimeShare: z.number().gt(0).max(1).default(0.25),
-    /**
-     * {@link maxTimeShare} for a run at critical, where what a collection costs is set against
-     * shedding requests or an OOM kill. Default 0.5.
-     */
-    criticalTimeShare: z.number().gt(0).max(1).default(0.5),
+    maxTimeShare: z.number().gt(0).max(1).default(0.5),
     /**
      * A run the limits above stop waits for them when they open within this long (the purge before
      * it has just made garbage that only a collection gives back), and is skipped otherwise.
