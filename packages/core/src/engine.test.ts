@@ -232,7 +232,9 @@ describe('createEngine', () => {
       node.signal('critical');
       node.signal('medium');
       scheduler.flush();
-      expect(events).toEqual([{ level: 'critical', scope: '/cg', source: 'cgroup-v1', time: 0 }]);
+      expect(events).toEqual([
+        { level: 'critical', scope: '/cg', source: 'cgroup-v1', time: 0, signalledAt: 0 },
+      ]);
     });
 
     it('rejects an unknown level like the kernel rejects it (EINVAL)', () => {

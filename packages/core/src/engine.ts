@@ -34,6 +34,13 @@ export interface PressureEvent {
   /** When the work function ran, in the engine scheduler's milliseconds. */
   readonly time: number;
   /**
+   * When the source signalled the level (signalled events only: the latest `signal()` the event
+   * coalesces), in the engine scheduler's milliseconds. Earlier than {@link time} when the event
+   * loop was busy between the two (a collection of 100 ms): what the source saw then may since
+   * have been given back, which a load shedder's release rule needs to know.
+   */
+  readonly signalledAt?: number;
+  /**
    * Why the level was signalled, in words, when the source says (signalled events only), e.g.
    * `limit in 0.8 s at 120 MiB/s`.
    */
@@ -179,6 +186,7 @@ class VmpressureState {
   pendingSignal = NONE;
   signalSource = '';
   signalReason: string | undefined;
+  signalTime = 0;
   // one pending work per node
   workPending = false;
   work: Subscription | undefined = undefined;
@@ -231,14 +239,16 @@ class VmpressureState {
     if (this.pendingSignal !== NONE) {
       const level = this.pendingSignal;
       const reason = this.signalReason;
+      const signalledAt = this.signalTime;
       this.pendingSignal = NONE;
       this.signalReason = undefined;
       const time = this.scheduler.now();
+      const source = this.signalSource;
       this.walk(
         level,
         reason === undefined
-          ? { level: PRESSURE_LEVELS[level], scope: this.path, source: this.signalSource, time }
-          : { level: PRESSURE_LEVELS[level], scope: this.path, source: this.signalSource, time, reason },
+          ? { level: PRESSURE_LEVELS[level], scope: this.path, source, time, signalledAt }
+          : { level: PRESSURE_LEVELS[level], scope: this.path, source, time, signalledAt, reason },
       );
     }
   }
@@ -331,6 +341,7 @@ class NodeHandle implements PressureNode {
       state.signalSource = this.source;
       state.signalReason = reason;
     }
+    state.signalTime = state.scheduler.now();
     state.scheduleWork();
   }
 

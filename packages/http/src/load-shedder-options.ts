@@ -97,8 +97,11 @@ export interface LoadSheddingOptions {
    * last event, long after a purge and a collection have given the memory back, and shedding all
    * that time refuses traffic for nothing. After a release, requests are decided as if the state
    * were `normal`, raised again by every pressure event that comes after it (a release that was not
-   * enough is followed by events: shedding resumes at their level); when `level$` rises or reaches
-   * `normal`, the shedder follows it again.
+   * enough is followed by events: shedding resumes at their level); when `level$` reaches `normal`,
+   * the shedder follows it again. Only events the source saw after the release ended count (their
+   * `signalledAt`, else `time`): a level signalled just before a collection held the event loop
+   * for 100 ms is delivered after it, and describes memory the collection gave back; a rise of
+   * `level$` on such an event does not end the release either.
    *
    * Counts: an action run on the source's `actions$` that ended `ok`, not in dry run, reporting at
    * least `minBytes` freed (measured, unless `estimated`). Needs the source's `actions$` and

@@ -259,6 +259,44 @@ describe(LoadShedder, () => {
       expect(shedder.sheddingState).toBe('critical');
     });
 
+    /** A collection that holds the event loop for `ms` and then reports `freedBytes` returned. */
+    function blocking(ms: number, freedBytes: number): SheddingAction {
+      return {
+        id: 'gc',
+        run: () => {
+          harness.scheduler.busy(ms);
+          return Promise.resolve({ freedBytes, estimated: false });
+        },
+      };
+    }
+
+    it('ignores a level signalled before the release ended and delivered after it, also when it raises level$', async () => {
+      const shedder = new LoadShedder(harness.memshed);
+      harness.signal('medium');
+      harness.scheduler.advanceBy(100);
+      // The source sees critical just before a collection holds the event loop for 80 ms: the
+      // engine delivers the signal after it, stamped 80 ms later, and level$ rises then.
+      harness.memshed.engine.node('/').signal('critical');
+      await run(blocking(80, 64 * MiB));
+      harness.scheduler.flush();
+      expect(shedder.state).toBe('critical');
+      expect(shedder.decide('normal').shed).toBe(false);
+      expect(shedder.sheddingState).toBe('normal');
+      // A level seen after the release counts.
+      harness.scheduler.advanceBy(10);
+      harness.signal('critical');
+      expect(shedder.decide('normal').shed).toBe(true);
+    });
+
+    it('still sheds on a level seen before the release when nothing was released', async () => {
+      const shedder = new LoadShedder(harness.memshed);
+      harness.signal('medium');
+      harness.memshed.engine.node('/').signal('critical');
+      await run(blocking(80, 0));
+      harness.scheduler.flush();
+      expect(shedder.decide('normal').shed).toBe(true);
+    });
+
     it.each([
       ['an estimate (cache-purge entry sizes)', { freedBytes: 64 * MiB, estimated: true }, false],
       ['less than minBytes', { freedBytes: DEFAULT_RELEASE_MIN_BYTES - 1 }, false],

@@ -289,8 +289,10 @@ export class LoadShedder {
 
   private enter(state: PressureState): void {
     if (state === this.current) return;
-    // A rise is new pressure, and normal needs no cap: follow level$ again.
-    if (state === 'normal' || stateRank(state) > stateRank(this.current)) this.ceiling = undefined;
+    // Normal needs no cap: follow level$ again. A rise while a release is in force is decided by
+    // the event behind it (raiseCeiling): one the source saw before the release ended (delivered
+    // late, after a collection held the event loop) describes memory the release gave back.
+    if (state === 'normal') this.ceiling = undefined;
     this.current = state;
     this.enteredAt = this.scheduler.now();
   }
@@ -307,8 +309,10 @@ export class LoadShedder {
 
   private raiseCeiling(event: PressureEvent): void {
     const ceiling = this.ceiling;
-    // Events older than the release describe the memory it gave back (bursts are delivered late).
-    if (ceiling === undefined || !this.released || event.time < this.released.at) return;
+    // Events the source saw before the release ended describe the memory it gave back: bursts
+    // delivered late, a level signalled just before a collection held the event loop.
+    const seenAt = event.signalledAt ?? event.time;
+    if (ceiling === undefined || !this.released || seenAt < this.released.at) return;
     if (stateRank(event.level) > stateRank(ceiling)) this.ceiling = event.level;
   }
 }

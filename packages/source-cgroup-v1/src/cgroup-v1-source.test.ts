@@ -271,7 +271,9 @@ describe(CgroupV1Source, () => {
       critical.fire(1);
       expect(events).toEqual([]);
       clock.flush();
-      expect(events).toEqual([{ level: 'critical', scope: SCOPE, source: 'cgroup-v1', time: 1000 }]);
+      expect(events).toEqual([
+        { level: 'critical', scope: SCOPE, source: 'cgroup-v1', time: 1000, signalledAt: 1000 },
+      ]);
       // Later than minIntervalMs (default 20): delivered in its own turn.
       clock.advanceBy(30);
       low.fire();

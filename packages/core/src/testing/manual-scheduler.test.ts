@@ -26,6 +26,17 @@ describe(ManualScheduler, () => {
     expect(times).toEqual([5, 10, 15]);
   });
 
+  it('busy() moves the clock without running anything: what fell due runs late, at the next flush', () => {
+    const clock = new ManualScheduler(0);
+    const ran: number[] = [];
+    clock.schedule(() => ran.push(clock.now()), 10);
+    clock.busy(50);
+    expect(ran).toEqual([]);
+    expect(clock.now()).toBe(50);
+    clock.flush();
+    expect(ran).toEqual([50]);
+  });
+
   it('drops unsubscribed work', () => {
     const scheduler = new ManualScheduler();
     let ran = false;

@@ -65,6 +65,15 @@ export class ManualScheduler implements SchedulerLike {
     this.advanceTo(this.time + ms);
   }
 
+  /**
+   * Moves the clock forward by `ms` without running anything, as a JavaScript thread busy that
+   * long would (a synchronous collection): what falls due meanwhile runs late, at the next
+   * {@link flush} or advance, with the clock already past its due time.
+   */
+  busy(ms: number): void {
+    this.time += Math.max(0, ms);
+  }
+
   /** Moves the clock to `time`, running what falls due, in order. */
   advanceTo(time: number): void {
     const queue = this.queue;
