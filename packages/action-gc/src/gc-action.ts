@@ -209,7 +209,7 @@ export class GcAction implements SheddingAction {
       trim ? trimText(trim) : 'malloc_trim off',
       `RSS -${formatBytes(returned)}`,
     ];
-    if (waited > 0) parts.push(`after waiting ${round(waited)} ms for the rate limit`);
+    if (waited > 0) parts.unshift(`after waiting ${round(waited)} ms for the rate limit`);
     if (cgroupFreed !== undefined)
       parts.push(`cgroup usage ${cgroupFreed >= 0 ? '-' : '+'}${formatBytes(Math.abs(cgroupFreed))}`);
     return {

@@ -176,8 +176,10 @@ export class SimulatedHooks {
 
 /**
  * The gc action's environment in a simulation: a collection finds nothing (purged pages have left
- * the model already), malloc_trim does not exist, and samples are the simulated application's
- * anonymous memory and the root group's usage, so that the action's record reads like the model.
+ * the model already) and takes no time (the model has no GC pauses: timing it on the host's clock
+ * would make the rate limit's time share, and so the run, depend on the machine), malloc_trim does
+ * not exist, and samples are the simulated application's anonymous memory and the root group's
+ * usage, so that the action's record reads like the model.
  */
 export function simulatedGcModule(machineOf: () => SimulatedMachine | undefined): ContainerModule {
   const environment: GcEnvironment = {
@@ -201,6 +203,7 @@ export function simulatedGcModule(machineOf: () => SimulatedMachine | undefined)
       };
     },
     sweeping: () => ({ available: false, reason: 'simulated' }),
+    now: () => 0,
   };
   return new ContainerModule(({ bind }) => {
     bind<GcEnvironment>(GcEnvironment).toConstantValue(environment);
