@@ -92,6 +92,18 @@ function fakeProcess(
   return { state, environment };
 }
 
+/** The fake process's environment, with a clock on which every collection takes `ms`. */
+function slowCollections(ms: number): GcEnvironment {
+  const fake = fakeProcess(BUFFERS);
+  let clock = 0;
+  const gc = fake.environment.obtainGc();
+  return {
+    ...fake.environment,
+    now: () => clock,
+    obtainGc: () => (gc.available ? { ...gc, gc: (call) => ((clock += ms), gc.gc(call)) } : gc),
+  };
+}
+
 function setup(
   input: GcOptionsInput = {},
   script = BUFFERS,
@@ -330,15 +342,8 @@ describe(GcAction, () => {
     });
 
     it('keeps forced collections to maxTimeShare of the time, measured on the environment clock', async () => {
-      const fake = fakeProcess(BUFFERS);
       // Every collection takes 30 ms of the environment's clock (two per run here: 60 ms a run).
-      let clock = 0;
-      const gc = fake.environment.obtainGc();
-      const slow: GcEnvironment = {
-        ...fake.environment,
-        now: () => clock,
-        obtainGc: () => (gc.available ? { ...gc, gc: (call) => ((clock += 30), gc.gc(call)) } : gc),
-      };
+      const slow = slowCollections(30);
       const scheduler = new ManualScheduler(0);
       const runner = new ActionRunner({ scheduler });
       const action = new GcAction(
@@ -360,14 +365,7 @@ describe(GcAction, () => {
     });
 
     it('with maxTimeShare 1, a run may follow the last one as soon as it ended (and minInterval passed)', async () => {
-      const fake = fakeProcess(BUFFERS);
-      let clock = 0;
-      const gc = fake.environment.obtainGc();
-      const slow: GcEnvironment = {
-        ...fake.environment,
-        now: () => clock,
-        obtainGc: () => (gc.available ? { ...gc, gc: (call) => ((clock += 30), gc.gc(call)) } : gc),
-      };
+      const slow = slowCollections(30);
       const scheduler = new ManualScheduler(0);
       const runner = new ActionRunner({ scheduler });
       const action = new GcAction(options({ cgroup: 'none', maxTimeShare: 1 }), new GcGate(), slow);
