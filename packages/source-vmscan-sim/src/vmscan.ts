@@ -37,8 +37,6 @@ export interface ScanControl {
   nrScanned: number;
   /** The current priority: 12 down to 0; each pass scans `size >> priority` pages of each list. */
   priority: number;
-  /** Pages found locked for read I/O in this run (scanned, kept). */
-  nrLocked: number;
 }
 
 // LRU indices in the kernel's order (for_each_evictable_lru).
@@ -84,7 +82,6 @@ export class Vmscan {
       nrReclaimed: 0,
       nrScanned: 0,
       priority: DEF_PRIORITY,
-      nrLocked: 0,
     };
     target.stats.reclaimRuns++;
     let scanned = 0;
@@ -277,7 +274,6 @@ export class Vmscan {
     // Pages locked for read I/O are the newest on the list: reached only once the older pages are
     // isolated, and kept (shrink_folio_list: folio_trylock fails, `goto keep`: back on the list).
     const take = min(all, list.hot + list.cold);
-    sc.nrLocked += all - take;
     if (take === 0) return 0;
     const hot = this.random.hypergeometric(take, list.hot, list.cold);
     const cold = take - hot;
