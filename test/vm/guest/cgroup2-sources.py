@@ -31,8 +31,10 @@ MiB = 1 << 20
 # What systemd writes to $MEMORY_PRESSURE_WRITE for MemoryPressureThresholdSec=100ms (its default,
 # 200ms, needs more stall than emulation reliably gives in a few seconds).
 SYSTEMD_TRIGGER = 'some 100000 2000000'
-# memshed's default `low` trigger.
+# memshed's default `low` trigger (SYSTEMD_TRIGGER is also its default `medium` one).
 LOW_TRIGGER = 'some 70000 2000000'
+# memshed's default `critical` trigger.
+CRITICAL_TRIGGER = 'full 100000 2000000'
 
 
 
@@ -139,7 +141,7 @@ def main():
     # group streams through its page cache: reclaim, stalls, and memory.high breaches.
     before = snapshot(pressure)
     # One file per trigger: the kernel takes one trigger per open file.
-    armed = {text: arm_reference_trigger(pressure, text) for text in (LOW_TRIGGER, SYSTEMD_TRIGGER)}
+    armed = {text: arm_reference_trigger(pressure, text) for text in (LOW_TRIGGER, SYSTEMD_TRIGGER, CRITICAL_TRIGGER)}
     triggers = {text: [] for text in armed}
     stop = threading.Event()
 
