@@ -37,14 +37,15 @@ const ADDON_DIR = path.join(__dirname, '../../packages/native/build/Release');
 const CACHE_MIB = 256;
 /**
  * The budgets, from the start of the purge to the usage down by 80% of the cache, asserted on the
- * median of the runs; and the bound every single run must meet, because one run on a loaded CI
- * machine (other processes competing for the 2 vCPUs) can be up to twice as slow without a
- * regression.
+ * median of the runs; and the bound every single run must meet: within the second the usage is
+ * watched. A single run is wall time on a 2-vCPU machine, and competing processes stretch it by
+ * the time the thread waits for a CPU, not by work (docs/actions/gc.md: loaded string runs took
+ * 184-394 ms); the median of three is the performance claim.
  */
 const BUFFER_BUDGET_MS = 100;
-const BUFFER_RUN_BOUND_MS = 250;
+const BUFFER_RUN_BOUND_MS = 1000;
 const HEAP_BUDGET_MS = 200;
-const HEAP_RUN_BOUND_MS = 400;
+const HEAP_RUN_BOUND_MS = 1000;
 
 interface Release {
   kind: string;

@@ -49,8 +49,9 @@ describeKernel('createTestCgroup', () => {
       await exited(idle);
       const holder = await spawnWorkload(cgroup, { read: false, holdMiB: 32 });
       // The idle process's own pages are not the holder's to the byte (Node 26's differ by ~100 KiB
-      // between two starts): the 32 MiB held must show, within 1 MiB.
-      expect(cgroup.usage()).toBeGreaterThanOrEqual(baseline + 31 * MiB);
+      // between two starts; per-CPU charge batches and V8's heap at the moment of reading move it
+      // too): the 32 MiB held must show, within 2 MiB.
+      expect(cgroup.usage()).toBeGreaterThanOrEqual(baseline + 30 * MiB);
       holder.kill('SIGKILL');
       await exited(holder);
       // The 512 MiB file is larger than the limit: reading it keeps the cgroup at its limit.

@@ -27,6 +27,7 @@ interface DoctorSource {
   id: string;
   available: boolean;
   detail?: string;
+  scope?: string | null;
   reason?: string;
 }
 
@@ -209,7 +210,16 @@ describeVm('sources and doctor on a real cgroup v2 kernel (QEMU)', () => {
   ])('doctor (%s)', (name, how) => {
     it(`as ${how}: finds the v2 group and its limit, says why cgroup-v1 cannot run`, () => {
       const doctor = find('doctor', name) as
-        (GuestLine & { status: number; stderr: string; report?: { sources: DoctorSource[] } }) | undefined;
+        | (GuestLine & {
+            status: number;
+            stderr: string;
+            report?: {
+              sources: DoctorSource[];
+              defaultSource: string | null;
+              environment: { memoryGroup: { kind: string; name: string; limitBytes: number } | null };
+            };
+          })
+        | undefined;
       // The whole record on failure: its exit status, stderr and report.
       expect(doctor).toMatchObject({ status: 0, report: { sources: expect.arrayContaining([]) } });
       expect(doctor!.report!.sources.length).toBeGreaterThan(0);
@@ -222,6 +232,14 @@ describeVm('sources and doctor on a real cgroup v2 kernel (QEMU)', () => {
       expect(byId.get('cgroup-v1')!.reason).toContain('cgroup v2');
       expect(byId.get('psi')).toMatchObject({ available: true });
       expect(byId.get('vmstat')).toMatchObject({ available: true });
+      // Inside a group with a limit, the default source judges that group, not the host.
+      expect(doctor!.report!.environment.memoryGroup).toMatchObject({
+        kind: 'cgroup-v2',
+        name: '/memshed-vm/svc',
+        limitBytes: svc.max,
+      });
+      const chosen = byId.get(doctor!.report!.defaultSource ?? '');
+      expect(chosen).toMatchObject({ available: true, scope: 'cgroup' });
       if (name === 'nonroot-readonly') {
         // The wrapper's own proof of the environment: the mount line, then `id -u`.
         expect(doctor!.stderr).toMatch(/ \/sys\/fs\/cgroup ro[, ]/);

@@ -63,15 +63,25 @@ function waitFor<T>(register: (resolve: (value: T) => void) => void, ms: number,
 describeNative('watchEventfd', () => {
   it('calls back with the counter, several writes before a wakeup arriving as their sum', async () => {
     const counts: number[] = [];
-    const watcher = watchEventfd((count) => counts.push(count));
+    // Each wait ends on the callback itself, not on a timer that a late turn could run first.
+    let onCount: (() => void) | undefined;
+    const watcher = watchEventfd((count) => {
+      counts.push(count);
+      onCount?.();
+    });
+    const wakeup = () => waitFor<void>((resolve) => (onCount = resolve), 1000, 'a wakeup');
     try {
       expect(watcher.fd).toBeGreaterThan(2);
       expect(fs.readlinkSync(`/proc/self/fd/${watcher.fd}`)).toBe('anon_inode:[eventfd]');
+      const first = wakeup();
       write(watcher.fd, 1);
       write(watcher.fd, 2);
-      await waitFor<void>((resolve) => setTimeout(resolve, 20), 1000, 'a wakeup');
+      await first;
+      const second = wakeup();
       write(watcher.fd, 5);
-      await waitFor<void>((resolve) => setTimeout(resolve, 20), 1000, 'a wakeup');
+      await second;
+      // No further wakeup: one more turn of the loop delivers nothing.
+      await new Promise((resolve) => setImmediate(resolve));
       expect(counts).toEqual([3, 5]);
     } finally {
       watcher.close();
@@ -110,30 +120,31 @@ describeNative('watchEventfd', () => {
 
   it('may be closed from inside its callback', async () => {
     const counts: number[] = [];
+    let called: (() => void) | undefined;
     const watcher: NativeWatcher = watchEventfd((count) => {
       counts.push(count);
       watcher.close();
+      called?.();
     });
+    const wakeup = waitFor<void>((resolve) => (called = resolve), 1000, 'a wakeup');
     write(watcher.fd, 7);
-    await waitFor<void>((resolve) => setTimeout(resolve, 20), 1000, 'a wakeup');
+    await wakeup;
+    await new Promise((resolve) => setImmediate(resolve));
     expect({ counts, closed: watcher.closed }).toEqual({ counts: [7], closed: true });
   });
 
   it('does not keep the event loop alive unless ref()ed', () => {
-    // A child process with one unref'd watcher must exit by itself; a ref'd one keeps it alive.
+    // The timer is unref'd: only a ref'd watcher keeps the loop alive until it fires and prints.
     const script = (ref: boolean) =>
-      `const n = require(${JSON.stringify(ADDON)});` +
-      `const w = n.watchEventfd(() => {}); if (${ref}) { w.ref(); setTimeout(() => { w.unref(); }, 200); }`;
-    const started = Date.now();
-    const unrefd = spawnSync(process.execPath, ['-e', script(false)], { timeout: 5000 });
-    const unrefdMs = Date.now() - started;
-    const refStarted = Date.now();
-    const refd = spawnSync(process.execPath, ['-e', script(true)], { timeout: 5000 });
-    const refdMs = Date.now() - refStarted;
-    expect({ unrefd: unrefd.status, refd: refd.status }).toEqual({ unrefd: 0, refd: 0 });
-    // The ref'd run lasted until the timer unref'd the watcher.
-    expect(refdMs).toBeGreaterThanOrEqual(200);
-    expect(unrefdMs).toBeLessThan(refdMs);
+      `const n = require(${JSON.stringify(ADDON)}); const w = n.watchEventfd(() => {});` +
+      (ref ? 'w.ref();' : '') +
+      `setTimeout(() => { console.log('alive'); w.unref(); }, 300).unref();`;
+    const run = (ref: boolean) =>
+      spawnSync(process.execPath, ['-e', script(ref)], { timeout: 10_000, encoding: 'utf8' });
+    expect([run(false), run(true)].map((r) => [r.status, r.stdout])).toEqual([
+      [0, ''],
+      [0, 'alive\n'],
+    ]);
   });
 
   it('opens and closes 10,000 watchers without leaking a file descriptor', async () => {

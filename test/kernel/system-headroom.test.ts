@@ -73,13 +73,16 @@ describeKernel('system source on real cgroup v1 memory cgroups', () => {
         expect(reads).not.toHaveBeenCalled(); // nothing polls below the thresholds
         reads.mockRestore();
 
-        // 215 MiB of anonymous memory, 2 MiB every 10 ms, on top of the workload's own ~9 MiB: past
-        // 75% (192 MiB) and 85% (217.6 MiB) of 256M, short of the limit.
+        // 215 MiB of anonymous memory, 1 MiB every 20 ms, on top of the workload's own ~9 MiB: past
+        // 75% (192 MiB) and 85% (217.6 MiB) of 256M, short of the limit. The two crossings are
+        // ~0.5 s apart, so a late turn of this process cannot see both at once (one event, at the
+        // higher level, as the engine coalesces a turn's signals).
         const workload = await spawnWorkload(cgroup, {
           read: false,
           holdMiB: 215,
-          stepMiB: 2,
-          durationMs: 5000,
+          stepMiB: 1,
+          everyMs: 20,
+          durationMs: 8000,
         });
         const deadline = Date.now() + 5000;
         while (!events.some((e) => e.level === 'critical') && Date.now() < deadline) {
@@ -110,13 +113,15 @@ describeKernel('system source on real cgroup v1 memory cgroups', () => {
       memshed.events$.subscribe((event) => events.push({ ...event, usage: cgroup.usage() }));
       try {
         expect(source.containerMode).toBe('eventfd');
-        // 1 MiB every 10 ms (up to ~100 MiB/s, less on a loaded machine) up to 215 MiB: the floor
-        // (50%) wakes the source, which then reads every 100 ms and sees the rate.
+        // 1 MiB every 20 ms (up to ~50 MiB/s, less on a loaded machine) up to 215 MiB: the floor
+        // (50%) wakes the source, which then reads every 100 ms and sees the rate; at this rate the
+        // limit is less than 3 s away from ~106 MiB, and the 75% threshold is ~1 s beyond the floor.
         const workload = await spawnWorkload(cgroup, {
           read: false,
           holdMiB: 215,
           stepMiB: 1,
-          durationMs: 8000,
+          everyMs: 20,
+          durationMs: 10_000,
         });
         const deadline = Date.now() + 8000;
         while (!events.some((e) => e.reason?.startsWith('working-set')) && Date.now() < deadline) {

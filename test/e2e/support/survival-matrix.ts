@@ -314,8 +314,13 @@ async function runIn(
   ]);
   clearTimeout(timer);
   const endedAtMs = (died ? exitedAt || Date.now() : Date.now()) - started;
-  // Let the last responses arrive before counting.
-  if (!died) await new Promise((resolve) => setTimeout(resolve, 300));
+  // Every request in flight gets its answer before counting (bounded): a queue cut short is not
+  // the service failing.
+  if (!died) {
+    const settleBy = Date.now() + 5000;
+    while (load.summary.sent > load.summary.completed + load.summary.failed && Date.now() < settleBy)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+  }
   clearInterval(sampler);
   const summary = load.stop();
   const latency = load.latency(200);

@@ -432,8 +432,10 @@ export interface WorkloadOptions {
   read?: boolean;
   /** MiB of anonymous memory to allocate, touch and hold before reading. Default 0. */
   holdMiB?: number;
-  /** MiB to allocate per step and ms between steps, to grow towards `holdMiB` gradually. */
+  /** MiB to allocate per step, to grow towards `holdMiB` gradually (a step every `everyMs`). */
   stepMiB?: number;
+  /** Milliseconds between steps. Default 10. */
+  everyMs?: number;
   /** Exit after this long (ms). Default: run until killed. */
   durationMs?: number;
   /** Wait for the workload's `ready` line (memory held). Default true; false for workloads meant to die. */
@@ -452,6 +454,7 @@ export async function spawnWorkload(
   if (options.read ?? true) args.push('--read', '--file', prepareWorkloadFile());
   if (options.holdMiB) args.push('--hold', String(options.holdMiB));
   if (options.stepMiB) args.push('--step', String(options.stepMiB));
+  if (options.everyMs !== undefined) args.push('--every', String(options.everyMs));
   if (options.durationMs !== undefined) args.push('--duration', String(options.durationMs));
   const child = cgroup.spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   if (options.waitReady === false) {

@@ -2,10 +2,11 @@
 /**
  * Memory workload for kernel tests, run inside a test cgroup:
  *
- *   node workload.js [--hold MiB] [--step MiB] [--read --file PATH] [--duration ms]
+ *   node workload.js [--hold MiB] [--step MiB [--every ms]] [--read --file PATH] [--duration ms]
  *
  * --hold: allocate this much anonymous memory (1 MiB Buffers outside the V8 heap), touch every
- *         page so it is really charged, and hold it; with --step, grow by that many MiB every 10 ms.
+ *         page so it is really charged, and hold it; with --step, grow by that many MiB every 10 ms
+ *         (or every --every ms).
  * --read: then read --file in a loop, 1 MiB at a time, from start to end and around again; with a
  *         file larger than the cgroup's limit this is page-cache churn: steady reclaim of clean
  *         file pages (low pressure), and with a large --hold, failing reclaim (medium, critical).
@@ -18,12 +19,13 @@ const fs = require('node:fs');
 const MiB = 1024 * 1024;
 
 function parse(argv) {
-  const options = { hold: 0, step: 0, read: false, file: undefined, duration: Infinity };
+  const options = { hold: 0, step: 0, every: 10, read: false, file: undefined, duration: Infinity };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--read') options.read = true;
     else if (arg === '--hold') options.hold = Number(argv[++i]);
     else if (arg === '--step') options.step = Number(argv[++i]);
+    else if (arg === '--every') options.every = Number(argv[++i]);
     else if (arg === '--file') options.file = argv[++i];
     else if (arg === '--duration') options.duration = Number(argv[++i]);
     else throw new Error(`workload: unknown argument ${arg}`);
@@ -67,7 +69,7 @@ async function main() {
   if (options.step > 0) {
     while (held.length < options.hold) {
       allocate(Math.min(options.step, options.hold - held.length));
-      await new Promise((resolve) => setTimeout(resolve, 10));
+      await new Promise((resolve) => setTimeout(resolve, options.every));
     }
   } else {
     allocate(options.hold);

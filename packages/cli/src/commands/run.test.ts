@@ -77,6 +77,10 @@ describe('memshed run', () => {
       dryRun: false,
       trigger: { level: 'critical', scope: '/', source: 'test-pulse', reason: 'test pulse' },
     });
+    // A signalled event says when its source saw the level: never after the decision it caused.
+    const fired = lines.find((line) => line.type === 'fired')!;
+    const signalledAt = Date.parse(String((fired.trigger as Record<string, unknown>).signalledAt));
+    expect(signalledAt).toBeLessThanOrEqual(Date.parse(String(fired.time)));
     expect(lines.filter((line) => line.type === 'action').slice(0, 2)).toMatchObject([
       { policy: 'shed', action: 'test-purge', status: 'ok', freedBytes: 4096, summary: 'purged 25%' },
       { policy: 'shed', action: 'test-gc', status: 'ok', freedBytes: 2048 },

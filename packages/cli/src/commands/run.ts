@@ -266,18 +266,24 @@ function fireReason(decision: Extract<PolicyDecision, { type: 'fired' }>): strin
   }
 }
 
-/** An event as `memshed run --json` writes it: its level, scope, source and, when it says, why. */
+/**
+ * An event as `memshed run --json` writes it: its level, scope, source and, when it says, why and
+ * when the source saw the level (`signalledAt`, signalled events: delivery may follow a blocked
+ * event loop).
+ */
 function eventRecord(event: PressureEvent): {
   level: PressureEvent['level'];
   scope: string;
   source: string;
   reason?: string;
+  signalledAt?: string;
 } {
   return {
     level: event.level,
     scope: event.scope,
     source: event.source,
     ...(event.reason === undefined ? {} : { reason: event.reason }),
+    ...(event.signalledAt === undefined ? {} : { signalledAt: iso(event.signalledAt) }),
   };
 }
 
