@@ -41,6 +41,8 @@ export type {
   ActionContext,
   ActionOutcome,
   ActionResult,
+  HeadroomReading,
+  HeadroomTarget,
   OptionsSchema,
   PluginDescriptor,
   PressureSink,

@@ -45,6 +45,62 @@ describe('createMemshed', () => {
     await memshed.stop();
   });
 
+  it("reads a running source's headroom() at each read of sources[].headroom; [] without one", async () => {
+    let used = 100;
+    const source: PressureSource = {
+      id: 'headroom',
+      availability: () => ({ available: true }),
+      start: () => undefined,
+      stop: () => undefined,
+      headroom: () => [
+        {
+          target: 'heap',
+          usedBytes: used,
+          limitBytes: 400,
+          growthBytesPerSecond: undefined,
+          timeToLimitMs: Infinity,
+          time: 0,
+        },
+      ],
+    };
+    const legacy = { ...source, id: 'legacy', headroom: 'a field of its own' } as unknown as PressureSource;
+    const unavailable: PressureSource = {
+      ...source,
+      id: 'unavailable',
+      availability: () => ({ available: false, reason: 'no', hint: 'none' }),
+    };
+    const memshed = await createMemshed({
+      sources: [source, legacy, unavailable],
+      scheduler: new ManualScheduler(),
+    });
+    expect(memshed.sources.map((s) => s.headroom?.map((reading) => reading.usedBytes))).toEqual([
+      [100],
+      [],
+      undefined,
+    ]);
+    used = 300;
+    expect(memshed.sources[0].headroom).toEqual([
+      expect.objectContaining({ target: 'heap', usedBytes: 300 }),
+    ]);
+    await memshed.stop();
+  });
+
+  it('gives [] for a headroom() that throws, and still stops', async () => {
+    const source: PressureSource = {
+      id: 'broken',
+      availability: () => ({ available: true }),
+      start: () => undefined,
+      stop: () => undefined,
+      headroom: () => {
+        throw new Error('no reading');
+      },
+    };
+    const memshed = await createMemshed({ sources: [source], scheduler: new ManualScheduler() });
+    expect(memshed.sources[0].headroom).toEqual([]);
+    await expect(memshed.stop()).resolves.toBeUndefined();
+    expect(memshed.sources[0].state).toBe('stopped');
+  });
+
   it('resolves sources by plugin id through container modules, starts and stops them', async () => {
     const memshed = await createMemshed({ modules: [countingModule], sources: [{ use: 'counting' }] });
     expect(memshed.sources.map((s) => [s.id, s.state])).toEqual([['counting', 'running']]);

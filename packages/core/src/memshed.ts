@@ -19,6 +19,7 @@ import {
   PressureSourceFactory,
   SheddingActionFactory,
   validateOptions,
+  type HeadroomReading,
   type PressureSink,
   type PressureSource,
   type SourceAvailability,
@@ -85,6 +86,12 @@ export interface SourceStatus {
    * its limit) where it says; else the availability's detail.
    */
   readonly detail?: string;
+  /**
+   * While it runs, the headrooms it watches as it last read them (its `headroom()`, asked at each
+   * read of this property), e.g. the container's usage, limit, growth and time to limit; `[]` for a
+   * source without one, or whose `headroom()` throws. Undefined for a source that did not start.
+   */
+  readonly headroom?: readonly HeadroomReading[];
   /** Why it is not running, when it is not. */
   readonly error?: MemshedError;
 }
@@ -348,6 +355,15 @@ async function startSource(
       get detail() {
         // A source written before this contract may have a member of that name that is no method.
         return (typeof source.detail === 'function' ? source.detail() : undefined) ?? availability.detail;
+      },
+      get headroom() {
+        if (typeof source.headroom !== 'function') return [];
+        try {
+          return source.headroom();
+        } catch {
+          // Read at every metrics scrape and on stop: a faulty plugin must not fail those.
+          return [];
+        }
       },
     };
   } catch (error) {

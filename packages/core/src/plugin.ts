@@ -45,6 +45,48 @@ export type SourceAvailability =
     };
 
 /**
+ * What a headroom is against: a word from a fixed set, never a path, since it labels metrics
+ * (`memshed_headroom_used_bytes{target}`):
+ *
+ * - `container`: a memory cgroup's usage against its limit (or this process's RSS against
+ *   `process.constrainedMemory()`): what the kernel OOM-kills at;
+ * - `host`: the machine's memory in use against its total;
+ * - `heap`: the V8 heap against its `heap_size_limit`: what V8 dies of.
+ */
+export type HeadroomTarget = 'container' | 'host' | 'heap';
+
+/**
+ * One headroom a source watches, as it last read it: usage against the limit where memory runs
+ * out and, where the source predicts it (its time to limit), how fast usage grows and when at that
+ * rate it reaches the limit. Plain data, for status and metrics (`memshed.sources[].headroom`,
+ * `@memshed/prometheus`).
+ */
+export interface HeadroomReading {
+  /** What it is against. A source has at most one reading per target. */
+  readonly target: HeadroomTarget;
+  /**
+   * Bytes in use, as the source judges them (a container's working set unless it measures raw
+   * usage, the committed heap).
+   */
+  readonly usedBytes: number;
+  /** The limit, in bytes; Infinity when there is none (a group without a limit, watched against sizes). */
+  readonly limitBytes: number;
+  /**
+   * How fast usage grows, in bytes per second; undefined while there is no steady growth (flat,
+   * falling, or too few readings yet), and where the source does not predict.
+   */
+  readonly growthBytesPerSecond: number | undefined;
+  /**
+   * Milliseconds until usage reaches the limit at that growth (0 once it has); Infinity while there
+   * is no steady growth; undefined where the source does not predict (its time to limit is off, or
+   * it has none for this target).
+   */
+  readonly timeToLimitMs: number | undefined;
+  /** When the source read it: its scheduler's clock (`sink.scheduler.now()`), in ms. */
+  readonly time: number;
+}
+
+/**
  * What a running source pushes into: the engine's nodes, stamped with the source's id, and an
  * error channel that never throws into the host application.
  */
@@ -84,6 +126,12 @@ export interface PressureSource {
    * `container growing 120 MiB/s, limit in 0.8 s`. Cheap: it says what the source last read.
    */
   detail?(): string | undefined;
+  /**
+   * Optional: the headrooms it watches (usage against a limit, and the time to it), as it last read
+   * them: one reading per target, none before its first reading and once stopped. Cheap, and no
+   * read of its own: it is called at every metrics scrape (`memshed.sources[].headroom`).
+   */
+  headroom?(): readonly HeadroomReading[];
 }
 
 /** Extension point: plugins bind a factory per source kind. */

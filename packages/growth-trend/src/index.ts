@@ -8,9 +8,15 @@ export type { GrowthTrendOptions } from './growth-trend';
 export {
   TimeToLimit,
   describeTimeToLimit,
+  headroomReading,
   higherLevel,
   levelWithPrediction,
   timeToLimitOption,
   timeToLimitSchema,
 } from './time-to-limit';
-export type { TimeToLimitOptions, TimeToLimitOptionsInput, TimeToLimitReading } from './time-to-limit';
+export type {
+  HeadroomSample,
+  TimeToLimitOptions,
+  TimeToLimitOptionsInput,
+  TimeToLimitReading,
+} from './time-to-limit';

@@ -3,6 +3,7 @@ import { GrowthTrend } from './growth-trend';
 import {
   TimeToLimit,
   describeTimeToLimit,
+  headroomReading,
   higherLevel,
   levelWithPrediction,
   timeToLimitOption,
@@ -157,6 +158,40 @@ describe(GrowthTrend, () => {
     [0, 100, 200, 300].forEach((time) => trend.add(time, time * 10)); // 10 000 per second
     [400, 500, 600, 700].forEach((time) => trend.add(time, 3000 + (time - 300)));
     expect(trend.rate()).toBe(1000);
+  });
+});
+
+describe('headroomReading', () => {
+  it("carries the last read and its time to limit's rate and time left, in bytes per second and ms", () => {
+    const timeToLimit = new TimeToLimit(timeToLimitOption.parse({}) as never);
+    const read = (time: number) => {
+      const sample = { time, used: growing(250)(time), limit: LIMIT };
+      timeToLimit.observe(sample.time, sample.used, sample.limit);
+      return headroomReading('heap', sample, timeToLimit);
+    };
+    expect([read(0), read(100)]).toEqual([
+      expect.objectContaining({ growthBytesPerSecond: undefined, timeToLimitMs: Infinity }),
+      expect.objectContaining({ growthBytesPerSecond: undefined, timeToLimitMs: Infinity }),
+    ]);
+    expect(read(200)).toEqual({
+      target: 'heap',
+      usedBytes: 178 * MiB,
+      limitBytes: LIMIT,
+      growthBytesPerSecond: 250 * MiB,
+      timeToLimitMs: 312,
+      time: 200,
+    });
+  });
+
+  it('has no growth and no time to limit without a prediction (timeToLimit: false)', () => {
+    expect(headroomReading('host', { time: 5, used: 3 * MiB, limit: 4 * MiB }, undefined)).toEqual({
+      target: 'host',
+      usedBytes: 3 * MiB,
+      limitBytes: 4 * MiB,
+      growthBytesPerSecond: undefined,
+      timeToLimitMs: undefined,
+      time: 5,
+    });
   });
 });
 

@@ -4,6 +4,8 @@ import {
   levelIndex,
   parseBytesOrPercent,
   type BytesOrPercent,
+  type HeadroomReading,
+  type HeadroomTarget,
   type PressureLevel,
 } from '@memshed/core';
 import { bytesOrPercentOption, durationOption, durationOrNeverOption, orFalse, z } from '@memshed/options';
@@ -127,6 +129,36 @@ export class TimeToLimit {
     if (rate === undefined) return 'not growing';
     return `growing ${formatBytes(rate)}/s, limit in ${formatSeconds(eta)}`;
   }
+}
+
+/** A headroom source's last read: `used` bytes against `limit` bytes at `time` (ms, its scheduler's). */
+export interface HeadroomSample {
+  /** When it was read, in ms on the source's scheduler. */
+  readonly time: number;
+  /** Bytes in use, as the source judges them. */
+  readonly used: number;
+  /** The limit in bytes; Infinity when there is none. */
+  readonly limit: number;
+}
+
+/**
+ * The {@link HeadroomReading} of a headroom source's `headroom()`: its last read and what its time
+ * to limit made of it, or, without one (`timeToLimit: false`), no growth and no time to limit.
+ */
+export function headroomReading(
+  target: HeadroomTarget,
+  sample: HeadroomSample,
+  timeToLimit: TimeToLimit | undefined,
+): HeadroomReading {
+  const trend = timeToLimit?.current;
+  return {
+    target,
+    usedBytes: sample.used,
+    limitBytes: sample.limit,
+    growthBytesPerSecond: trend?.rate,
+    timeToLimitMs: trend?.eta,
+    time: sample.time,
+  };
 }
 
 /** `limit in 0.8 s at 120 MiB/s`: the reason a time-to-limit event carries. */

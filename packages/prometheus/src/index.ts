@@ -1,6 +1,7 @@
 /**
- * @memshed/prometheus: memshed's pressure state, events, action runs and sources as prom-client
- * metrics, mounted on an existing registry or served on a loopback /metrics endpoint.
+ * @memshed/prometheus: memshed's pressure state, events, action runs, sources and the headroom they
+ * watch as prom-client metrics, mounted on an existing registry or served on a loopback /metrics
+ * endpoint.
  */
 export { DEFAULT_DURATION_BUCKETS, mountMetrics } from './mount-metrics';
 export type { MemshedMetrics, MetricsSource, MountMetricsOptions } from './mount-metrics';

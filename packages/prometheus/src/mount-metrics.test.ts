@@ -1,4 +1,10 @@
-import { ActionRunner, createMemshed, type Memshed } from '@memshed/core';
+import {
+  ActionRunner,
+  createMemshed,
+  type HeadroomReading,
+  type Memshed,
+  type PressureSource,
+} from '@memshed/core';
 import { FakeSource, ManualScheduler } from '@memshed/core/testing';
 import { Registry } from 'prom-client';
 import { mountMetrics } from './mount-metrics';
@@ -59,5 +65,80 @@ describe(mountMetrics, () => {
     scheduler.flush();
     values = samples(await registry.metrics());
     expect(values).toEqual({});
+  });
+
+  describe('headroom', () => {
+    const MiB = 1024 * 1024;
+    /** A running source whose headroom() says what the test sets, as the system and v8 sources do. */
+    function headroomSource(id: string, readings: () => readonly HeadroomReading[]): PressureSource {
+      return {
+        id,
+        availability: () => ({ available: true }),
+        start: () => undefined,
+        stop: () => undefined,
+        headroom: readings,
+      };
+    }
+    const reading = (target: HeadroomReading['target'], fields: Partial<HeadroomReading> = {}) => ({
+      target,
+      usedBytes: 100 * MiB,
+      limitBytes: 256 * MiB,
+      growthBytesPerSecond: undefined,
+      timeToLimitMs: Infinity,
+      time: 1000,
+      ...fields,
+    });
+    const headroomSeries = (values: Record<string, number>) =>
+      Object.fromEntries(
+        Object.entries(values).filter(([key]) => /^memshed_(headroom_|growth_|time_to_limit_)/.test(key)),
+      );
+
+    it('reads used, limit, growth and time to limit of the running sources at each scrape, by source and target', async () => {
+      let container: HeadroomReading = reading('container', { usedBytes: 160 * MiB });
+      const system = headroomSource('system', () => [
+        container,
+        // The host part does not predict: no growth, no time to limit.
+        reading('host', { usedBytes: 3000 * MiB, limitBytes: 8000 * MiB, timeToLimitMs: undefined }),
+      ]);
+      const v8 = headroomSource('v8', () => [reading('heap', { limitBytes: Infinity })]);
+      // A source without headroom() has no headroom series.
+      const running = await createMemshed({ sources: [system, v8, new FakeSource('plain')], scheduler });
+      const registry = new Registry();
+      const metrics = mountMetrics(running, { registry });
+
+      expect(headroomSeries(samples(await registry.metrics()))).toEqual({
+        'memshed_headroom_used_bytes{source="system",target="container"}': 160 * MiB,
+        'memshed_headroom_used_bytes{source="system",target="host"}': 3000 * MiB,
+        'memshed_headroom_used_bytes{source="v8",target="heap"}': 100 * MiB,
+        'memshed_headroom_limit_bytes{source="system",target="container"}': 256 * MiB,
+        'memshed_headroom_limit_bytes{source="system",target="host"}': 8000 * MiB,
+        'memshed_headroom_limit_bytes{source="v8",target="heap"}': Infinity,
+        // No steady growth: no growth series, and the limit does not come (+Inf); none for the host.
+        'memshed_time_to_limit_seconds{source="system",target="container"}': Infinity,
+        'memshed_time_to_limit_seconds{source="v8",target="heap"}': Infinity,
+      });
+
+      container = reading('container', {
+        usedBytes: 200 * MiB,
+        growthBytesPerSecond: 50 * MiB,
+        timeToLimitMs: 1120,
+      });
+      const text = await registry.metrics();
+      expect(headroomSeries(samples(text))).toMatchObject({
+        'memshed_headroom_used_bytes{source="system",target="container"}': 200 * MiB,
+        'memshed_growth_bytes_per_second{source="system",target="container"}': 50 * MiB,
+        'memshed_time_to_limit_seconds{source="system",target="container"}': 1.12,
+      });
+      // As Prometheus reads it: +Inf is a valid sample value, so `< 10` is false while not growing.
+      expect(text).toContain('memshed_time_to_limit_seconds{source="v8",target="heap"} +Inf\n');
+      expect(text).toContain('# TYPE memshed_time_to_limit_seconds gauge\n');
+
+      await running.stop();
+      // Stopped sources have no headroom series; their availability says why.
+      const stopped = samples(await registry.metrics());
+      expect(headroomSeries(stopped)).toEqual({});
+      expect(stopped['memshed_source_available{source="system"}']).toBe(0);
+      metrics.close();
+    });
   });
 });

@@ -5,6 +5,7 @@ import {
   levelIndex,
   stateRank,
   type ActionRunRecord,
+  type HeadroomReading,
   type PressureEvent,
   type PressureLevel,
   type PressureState,
@@ -69,12 +70,18 @@ export const DEFAULT_DURATION_BUCKETS: readonly number[] = Object.freeze([
  * | `memshed_pressure_state` | gauge | `state` | 1 for the current state, 0 for the others |
  * | `memshed_pressure_events_total` | counter | `level`, `source` | pressure events |
  * | `memshed_source_available` | gauge | `source` | 1 while a source runs, 0 when unavailable, failed or stopped |
+ * | `memshed_headroom_used_bytes` | gauge | `source`, `target` | bytes in use of a headroom a running source watches (`target`: `container`, `host`, `heap`), as it last read them |
+ * | `memshed_headroom_limit_bytes` | gauge | `source`, `target` | that headroom's limit in bytes (+Inf: none) |
+ * | `memshed_growth_bytes_per_second` | gauge | `source`, `target` | its steady growth; absent while there is none, and where the source does not predict |
+ * | `memshed_time_to_limit_seconds` | gauge | `source`, `target` | seconds to the limit at that growth; +Inf while not growing steadily, absent where the source does not predict |
  * | `memshed_action_runs_total` | counter | `action`, `status`, `dry_run` | action runs by outcome (`ok`, `failed`, `timeout`, `cancelled`, `skipped`) |
  * | `memshed_action_duration_seconds` | histogram | `action`, `status` | how long runs took (skipped runs excluded) |
  * | `memshed_action_freed_bytes_total` | counter | `action` | bytes actions reported freed (dry runs excluded) |
  * | `memshed_errors_total` | counter | `kind` | failures of sources and actions since mounted, plus sources that failed to start |
  *
- * Labels are bounded: levels, states, plugin ids, statuses and error kinds (no scope paths).
+ * Labels are bounded: levels, states, plugin ids, statuses, error kinds and headroom targets (no
+ * scope or cgroup paths). Source and headroom gauges are read from `memshed.sources` at each
+ * scrape: a source that stops loses its headroom series.
  *
  * @throws MemshedError `invalid-argument` when the registry already has metrics of these names
  * (mount once per registry, or use another prefix).
@@ -140,6 +147,42 @@ export function mountMetrics(memshed: MetricsSource, options: MountMetricsOption
       }
     },
   });
+  // Headroom: read at scrape time from what the running sources last read, one series per target.
+  const headroomGauge = (
+    name: string,
+    help: string,
+    value: (reading: HeadroomReading) => number | undefined,
+  ) =>
+    new Gauge({
+      ...config(name, help, ['source', 'target']),
+      collect() {
+        this.reset();
+        for (const { source, reading } of headrooms(memshed.sources)) {
+          const measured = value(reading);
+          if (measured !== undefined) this.set({ source, target: reading.target }, measured);
+        }
+      },
+    });
+  headroomGauge(
+    'headroom_used_bytes',
+    'Bytes in use of a headroom a running source watches (container, host, heap), as it last read them',
+    (reading) => reading.usedBytes,
+  );
+  headroomGauge(
+    'headroom_limit_bytes',
+    'The limit of a headroom a running source watches, in bytes (+Inf: it has none)',
+    (reading) => reading.limitBytes,
+  );
+  headroomGauge(
+    'growth_bytes_per_second',
+    "Steady growth of a headroom's usage in bytes per second; absent while there is none, and where the source does not predict",
+    (reading) => reading.growthBytesPerSecond,
+  );
+  headroomGauge(
+    'time_to_limit_seconds',
+    "Seconds until a headroom's usage reaches its limit at its growth rate (a prediction); +Inf while not growing steadily, absent where the source does not predict",
+    (reading) => (reading.timeToLimitMs === undefined ? undefined : reading.timeToLimitMs / 1000),
+  );
   const runs = new Counter(
     config(
       'action_runs_total',
@@ -233,4 +276,16 @@ export function mountMetrics(memshed: MetricsSource, options: MountMetricsOption
       for (const name of names) registry.removeSingleMetric(name);
     },
   };
+}
+
+/** The headroom readings of the running sources (a stopped one has none), with their ids. */
+function headrooms(
+  sources: readonly SourceStatus[] | undefined,
+): { source: string; reading: HeadroomReading }[] {
+  const out: { source: string; reading: HeadroomReading }[] = [];
+  for (const status of sources ?? []) {
+    if (status.state !== 'running') continue;
+    for (const reading of status.headroom ?? []) out.push({ source: status.id, reading });
+  }
+  return out;
 }

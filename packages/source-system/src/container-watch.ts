@@ -1,7 +1,18 @@
 import * as path from 'node:path';
 import { CgroupV1Memory, CgroupV2Memory, diagnoseWriteAccess, type MemoryEvents } from '@memshed/cgroupfs';
-import { LevelGate, formatBytes, type PressureNode, type PressureSink } from '@memshed/core';
-import { TimeToLimit, levelWithPrediction } from '@memshed/growth-trend';
+import {
+  LevelGate,
+  formatBytes,
+  type HeadroomReading,
+  type PressureNode,
+  type PressureSink,
+} from '@memshed/core';
+import {
+  TimeToLimit,
+  headroomReading,
+  levelWithPrediction,
+  type HeadroomSample,
+} from '@memshed/growth-trend';
 import { interval } from '@memshed/core/rx';
 import type { Subscription } from 'rxjs';
 import type { ContainerReader, ContainerSample } from './container-reader';
@@ -47,6 +58,7 @@ export class ContainerWatch {
   private lastEvents: MemoryEvents | undefined;
   private readonly gate: LevelGate;
   private readonly timeToLimit: TimeToLimit | undefined;
+  private lastRead: HeadroomSample | undefined;
   private stopped = false;
 
   constructor(
@@ -64,6 +76,18 @@ export class ContainerWatch {
   /** The growth rate and time to limit for a status line, e.g. `growing 120 MiB/s, limit in 0.8 s`. */
   describeTrend(): string | undefined {
     return this.timeToLimit?.describe();
+  }
+
+  /**
+   * The container's usage (what `measure` says) against its limit as last read, with the growth
+   * rate and time to limit predicted from it; undefined before the first read, after a failed one
+   * and once stopped (also when the group went away). With cgroup v1 usage thresholds nothing is
+   * read while usage stays below them and below the time-to-limit floor (the kernel says when it
+   * crosses one): the reading is then as old as its `time`.
+   */
+  headroom(): HeadroomReading | undefined {
+    if (this.stopped || !this.lastRead) return undefined;
+    return headroomReading('container', this.lastRead, this.timeToLimit);
   }
 
   /** Reads the container once, arms the v1 thresholds or the v2 memory.events watch, judges, polls if it must. */
@@ -123,6 +147,8 @@ export class ContainerWatch {
     try {
       sample = this.reader.sample();
     } catch (error) {
+      // What was read before is no longer what the container holds: no reading rather than an old one.
+      this.lastRead = undefined;
       if (isGone(error)) {
         this.sink.error(error, `Source 'system': cgroup ${this.reader.name} is gone; stopped watching it`);
         this.stop();
@@ -158,7 +184,9 @@ export class ContainerWatch {
     const resolved = resolveThresholds(this.options, sample.limit);
     const measured = this.options.measure === 'usage' ? sample.usage : sample.workingSet;
     const byUsage = levelForUsage(measured, resolved);
-    const trend = this.timeToLimit?.observe(this.sink.scheduler.now(), measured, sample.limit);
+    const now = this.sink.scheduler.now();
+    this.lastRead = { time: now, used: measured, limit: sample.limit };
+    const trend = this.timeToLimit?.observe(now, measured, sample.limit);
     const { level, byPrediction } = levelWithPrediction(trend?.level, byUsage);
     if (byPrediction && level !== undefined) {
       if (!this.gate.offer(level, trend?.reason)) this.node.signal(level, trend?.reason);

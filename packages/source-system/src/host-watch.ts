@@ -1,4 +1,5 @@
-import { LevelGate, type PressureNode, type PressureSink } from '@memshed/core';
+import { LevelGate, type HeadroomReading, type PressureNode, type PressureSink } from '@memshed/core';
+import { headroomReading, type HeadroomSample } from '@memshed/growth-trend';
 import { interval } from '@memshed/core/rx';
 import type { Subscription } from 'rxjs';
 import type { HostMemory, HostMemoryReader } from './host-reader';
@@ -11,6 +12,7 @@ export class HostWatch {
   private pending = false;
   private failing = false;
   private stopped = false;
+  private lastRead: HeadroomSample | undefined;
   private readonly gate: LevelGate;
 
   constructor(
@@ -27,6 +29,16 @@ export class HostWatch {
   start(): void {
     this.read();
     this.timer = interval(this.options.interval, this.sink.scheduler).subscribe(() => this.read());
+  }
+
+  /**
+   * The machine's memory in use (total less available) against its total as last read; undefined
+   * before the first read, once stopped, and where the OS says a level rather than bytes (macOS).
+   * No time to limit: the host part does not predict.
+   */
+  headroom(): HeadroomReading | undefined {
+    if (this.stopped || !this.lastRead) return undefined;
+    return headroomReading('host', this.lastRead, undefined);
   }
 
   /** Stops reading; a pending read (sysctl) is ignored when it settles. */
@@ -66,15 +78,19 @@ export class HostWatch {
   private judge(memory: HostMemory): void {
     this.failing = false;
     if (memory.kind === 'level') {
+      this.lastRead = undefined;
       this.gate.offer(memory.level === 'normal' ? undefined : memory.level);
     } else {
       const used = memory.total - memory.available;
+      this.lastRead = { time: this.sink.scheduler.now(), used, limit: memory.total };
       this.gate.offer(levelForUsage(used, resolveThresholds(this.options, memory.total)));
     }
   }
 
   /** Reports the first failure of a run of failures, not one per poll. */
   private fail(error: unknown): void {
+    // What was read before is no longer what the machine holds: no reading rather than an old one.
+    this.lastRead = undefined;
     if (this.failing) return;
     this.failing = true;
     this.sink.error(error, `Source 'system' could not read ${this.reader.description}`);

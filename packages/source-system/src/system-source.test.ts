@@ -266,6 +266,7 @@ describe(SystemSource, () => {
       );
       expect(errors[0].message).toContain('ENOENT');
       expect(eventfds.every((w) => w.closed)).toBe(true);
+      expect(memshed.sources[0].headroom).toEqual([]); // no reading of a group that is gone
       await memshed.stop();
     });
   });
@@ -330,6 +331,41 @@ describe(SystemSource, () => {
         ['/system/host', 'medium', 0],
         ['/system/host', 'critical', 1000],
       ]);
+      await memshed.stop();
+    });
+
+    it('reports the memory in use against the total in memshed.sources[].headroom, without a time to limit', async () => {
+      const root = copyFixture('no-cgroup');
+      writeFileSync(path.join(root, 'proc/meminfo'), 'MemTotal: 1000 kB\nMemAvailable: 600 kB\n');
+      const { environment } = fakeEnvironment();
+      const { scheduler, memshed } = await start({ root, container: false }, environment);
+      const host = (used: number, time: number) => ({
+        target: 'host',
+        usedBytes: used * 1024,
+        limitBytes: 1000 * 1024,
+        growthBytesPerSecond: undefined,
+        timeToLimitMs: undefined,
+        time,
+      });
+      expect(memshed.sources[0].headroom).toEqual([host(400, 0)]);
+      writeFileSync(path.join(root, 'proc/meminfo'), 'MemTotal: 1000 kB\nMemAvailable: 100 kB\n');
+      scheduler.advanceBy(1000);
+      expect(memshed.sources[0].headroom).toEqual([host(900, 1000)]);
+      rmSync(path.join(root, 'proc/meminfo'));
+      scheduler.advanceBy(1000);
+      expect(memshed.sources[0].headroom).toEqual([]); // unreadable: no reading rather than an old one
+      await memshed.stop();
+      expect(memshed.sources[0].headroom).toEqual([]);
+    });
+
+    it('has no host headroom where the OS says a level rather than bytes (macOS)', async () => {
+      const { environment, sysctl } = fakeEnvironment({ platform: 'darwin' });
+      sysctl.push('4\n');
+      const { scheduler, levels, memshed } = await start({ container: false }, environment);
+      await new Promise((resolve) => setImmediate(resolve));
+      scheduler.flush();
+      expect(levels()).toEqual([['/system/host', 'critical', 0]]); // read and judged
+      expect(memshed.sources[0].headroom).toEqual([]);
       await memshed.stop();
     });
 
@@ -478,6 +514,56 @@ describe(SystemSource, () => {
       await memshed.stop();
     });
 
+    it('reports usage, limit, growth rate and time to limit in memshed.sources[].headroom while it runs', async () => {
+      const root = copyFixture('cgroup-v2');
+      const current = path.join(root, V2_GROUP, 'memory.current');
+      const write = (_: string, bytes: number) => writeFileSync(current, String(Math.round(bytes)));
+      write(root, 150 * MiB);
+      const { environment } = fakeEnvironment();
+      const { scheduler, memshed } = await start(
+        { root, host: false, container: { measure: 'usage', timeToLimit: {} } },
+        environment,
+      );
+      const container = (usedMiB: number, time: number, growth?: number, timeToLimitMs = Infinity) => ({
+        target: 'container',
+        usedBytes: usedMiB * MiB,
+        limitBytes: 256 * MiB,
+        growthBytesPerSecond: growth,
+        timeToLimitMs,
+        time,
+      });
+      expect(memshed.sources[0].headroom).toEqual([container(150, 0)]);
+      grow(root, scheduler, { from: 150, rate: 50, until: 100, write });
+      // Two readings: one interval of growth is no trend yet (samples: 3).
+      expect(memshed.sources[0].headroom).toEqual([container(155, 100)]);
+      grow(root, scheduler, { from: 155, rate: 50, until: 100, write });
+      // 96 MiB left at 50 MiB/s.
+      expect(memshed.sources[0].headroom).toEqual([container(160, 200, 50 * MiB, 1920)]);
+      grow(root, scheduler, { from: 160, rate: 0, until: 100, write });
+      // Growth stopped: no rate, the limit no longer comes.
+      expect(memshed.sources[0].headroom).toEqual([container(160, 300)]);
+      await memshed.stop();
+      expect(memshed.sources[0].headroom).toEqual([]);
+    });
+
+    it('reports usage and limit without growth or time to limit with timeToLimit: false', async () => {
+      const root = copyFixture('cgroup-v2');
+      writeFileSync(path.join(root, V2_GROUP, 'memory.current'), String(200 * MiB));
+      const { environment } = fakeEnvironment();
+      const { memshed } = await start({ root, host: false, container: { measure: 'usage' } }, environment);
+      expect(memshed.sources[0].headroom).toEqual([
+        {
+          target: 'container',
+          usedBytes: 200 * MiB,
+          limitBytes: 256 * MiB,
+          growthBytesPerSecond: undefined,
+          timeToLimitMs: undefined,
+          time: 0,
+        },
+      ]);
+      await memshed.stop();
+    });
+
     it('reports the rate and the time left in memshed.sources[].detail while it runs', async () => {
       const root = copyFixture('cgroup-v2');
       const current = path.join(root, V2_GROUP, 'memory.current');
@@ -570,6 +656,29 @@ describe(SystemSource, () => {
       const { memshed } = await start({ root: copyFixture('no-cgroup') }, environment);
       expect(memshed.sources[0].state).toBe('unavailable');
       await memshed.stop();
+    });
+  });
+
+  describe('.headroom', () => {
+    it("lists the container's headroom and the host's, one reading per target, no cgroup path in them", async () => {
+      const root = copyFixture('cgroup-v1');
+      const { environment } = fakeEnvironment();
+      const { memshed } = await start({ root }, environment);
+      const readings = memshed.sources[0].headroom ?? [];
+      expect(readings.map((reading) => [reading.target, reading.limitBytes])).toEqual([
+        ['container', 256 * MiB],
+        ['host', expect.any(Number)],
+      ]);
+      expect(JSON.stringify(readings)).not.toContain('process_api');
+      await memshed.stop();
+    });
+
+    it('is empty before start', () => {
+      const source = new SystemSource(
+        systemSourceOptionsSchema.parse({ root: copyFixture('cgroup-v1') }),
+        fakeEnvironment().environment,
+      );
+      expect(source.headroom()).toEqual([]);
     });
   });
 

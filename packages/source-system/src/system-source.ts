@@ -3,6 +3,7 @@ import {
   MemshedError,
   formatBytes,
   formatDuration,
+  type HeadroomReading,
   type PressureSink,
   type PressureSource,
   type SourceAvailability,
@@ -142,6 +143,21 @@ export class SystemSource implements PressureSource {
   detail(): string | undefined {
     const trend = this.container?.describeTrend();
     return trend && `container ${trend}`;
+  }
+
+  /**
+   * While it runs, the container's headroom (usage as `measure` says against its limit, with the
+   * growth and time to limit) and the host's (memory in use against the total; no time to limit),
+   * as last read: target `container` and `host`, each present once read (the host's not where the
+   * OS says a level rather than bytes: macOS).
+   */
+  headroom(): readonly HeadroomReading[] {
+    const readings: HeadroomReading[] = [];
+    const container = this.container?.headroom();
+    if (container) readings.push(container);
+    const host = this.host?.headroom();
+    if (host) readings.push(host);
+    return readings;
   }
 
   /** How the container is watched once started: `eventfd`, `poll`, or undefined when it is not. */

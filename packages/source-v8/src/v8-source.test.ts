@@ -247,6 +247,48 @@ describe(V8Source, () => {
       await memshed.stop();
     });
 
+    it('reports the committed heap, its limit, growth rate and time to limit in memshed.sources[].headroom', async () => {
+      const { emit, setHeap, scheduler, source, memshed } = await startSource({ efficiencyFrom: false });
+      expect(memshed.sources[0].headroom).toEqual([]); // nothing read before the first collection
+      const reading = (committedMiB: number, elapsed: number, growth?: number, timeToLimitMs = Infinity) => ({
+        target: 'heap',
+        usedBytes: committedMiB * MiB,
+        limitBytes: LIMIT,
+        growthBytesPerSecond: growth,
+        timeToLimitMs,
+        time: 1_000_000 + elapsed,
+      });
+      emit({ records: [], heap: heap(130) }); // past the floor: read every 100 ms from now on
+      expect(memshed.sources[0].headroom).toEqual([reading(130, 0)]);
+      setHeap(heap(155));
+      scheduler.advanceBy(100);
+      // One interval of growth is no trend yet (samples: 3).
+      expect(memshed.sources[0].headroom).toEqual([reading(155, 100)]);
+      setHeap(heap(180));
+      scheduler.advanceBy(100);
+      // 79 MiB left at 250 MiB/s.
+      expect(memshed.sources[0].headroom).toEqual([reading(180, 200, 250 * MiB, 316)]);
+      scheduler.advanceBy(100); // the heap stopped growing: no rate, the limit no longer comes
+      expect(memshed.sources[0].headroom).toEqual([reading(180, 300)]);
+      await memshed.stop();
+      expect(source.headroom()).toEqual([]);
+    });
+
+    it('reports the heap against its limit without growth or time to limit with timeToLimit false', async () => {
+      const { emit, memshed } = await startSource({ efficiencyFrom: false, timeToLimit: false });
+      emit({ records: [], heap: heap(100) });
+      expect(memshed.sources[0].headroom).toEqual([
+        expect.objectContaining({
+          target: 'heap',
+          usedBytes: 100 * MiB,
+          limitBytes: LIMIT,
+          growthBytesPerSecond: undefined,
+          timeToLimitMs: undefined,
+        }),
+      ]);
+      await memshed.stop();
+    });
+
     it('stops reading between collections below the floor, and reads nothing with timeToLimit false', async () => {
       const { emit, setHeap, scheduler, memshed, heapReads } = await startSource({ efficiencyFrom: false });
       emit({ records: [], heap: heap(140) });

@@ -3,13 +3,19 @@ import {
   MemshedError,
   formatBytes,
   formatDuration,
+  type HeadroomReading,
   type PressureNode,
   type PressureSink,
   type PressureSource,
   type SourceAvailability,
 } from '@memshed/core';
 import { interval } from '@memshed/core/rx';
-import { TimeToLimit, levelWithPrediction } from '@memshed/growth-trend';
+import {
+  TimeToLimit,
+  headroomReading,
+  levelWithPrediction,
+  type HeadroomSample,
+} from '@memshed/growth-trend';
 import type { Subscription } from 'rxjs';
 import { headroomLevel, reclaimPass, type HeadroomThresholds, type HeapSample } from './gc-accounting';
 import {
@@ -70,6 +76,7 @@ export class V8Source implements PressureSource {
   private readonly efficiencyFrom: number | false;
   private gate: LevelGate | undefined;
   private timeToLimit: TimeToLimit | undefined;
+  private lastRead: HeadroomSample | undefined;
   private timer: Subscription | undefined;
 
   constructor(
@@ -142,6 +149,7 @@ export class V8Source implements PressureSource {
     this.recorder = undefined;
     this.gate = undefined;
     this.timeToLimit = undefined;
+    this.lastRead = undefined;
     this.node = undefined;
     this.sink = undefined;
   }
@@ -152,6 +160,15 @@ export class V8Source implements PressureSource {
    */
   detail(): string | undefined {
     return this.timeToLimit && `heap ${this.timeToLimit.describe()}`;
+  }
+
+  /**
+   * While it runs, the committed heap against `heap_size_limit` as last read (after the last batch
+   * of collections, or between them past the time-to-limit floor), with the growth rate and time to
+   * limit predicted from it (none with `timeToLimit: false`): target `heap`, once read.
+   */
+  headroom(): readonly HeadroomReading[] {
+    return this.lastRead ? [headroomReading('heap', this.lastRead, this.timeToLimit)] : [];
   }
 
   private recorderKind(): GcRecorderKind | undefined {
@@ -187,6 +204,8 @@ export class V8Source implements PressureSource {
     try {
       heap = (this.environment.heap ?? currentHeapSample)();
     } catch (error) {
+      // No reading rather than an old one, as long as the heap cannot be read.
+      this.lastRead = undefined;
       this.sink?.error(error, "Source 'v8' could not read the heap statistics");
       return;
     }
@@ -205,7 +224,9 @@ export class V8Source implements PressureSource {
     if (!sink || !gate) return;
     const byFraction = headroomLevel(heap, this.thresholds);
     const timeToLimit = this.timeToLimit;
-    const trend = timeToLimit?.observe(sink.scheduler.now(), heap.committed, heap.limit);
+    const now = sink.scheduler.now();
+    this.lastRead = { time: now, used: heap.committed, limit: heap.limit };
+    const trend = timeToLimit?.observe(now, heap.committed, heap.limit);
     const { level, byPrediction } = levelWithPrediction(trend?.level, byFraction);
     if (byPrediction && level !== undefined) {
       const reason = `heap ${trend?.reason}`;
