@@ -5,7 +5,7 @@
  * against the kernel's first vmpressure event on the same cgroup.
  */
 import * as path from 'node:path';
-import { createMemshed, type PressureEvent } from '@memshed/core';
+import { createMemshed, type HeadroomReading, type PressureEvent } from '@memshed/core';
 import { nativeAvailability, watchEventfd, type NativeWatcher } from '@memshed/native';
 import { CgroupV1Memory, registerCgroupEvent } from '@memshed/cgroupfs';
 import { SystemSource, systemSourceOptionsSchema } from '@memshed/source-system';
@@ -110,7 +110,14 @@ describeKernel('system source on real cgroup v1 memory cgroups', () => {
       );
       const memshed = await createMemshed({ sources: [source] });
       const events: (PressureEvent & { usage: number })[] = [];
-      memshed.events$.subscribe((event) => events.push({ ...event, usage: cgroup.usage() }));
+      // The headroom reading (memshed.sources[].headroom, the metrics) at the first event, beside
+      // what the kernel says the group uses at that moment.
+      let atFirst: { reading: HeadroomReading | undefined; usage: number } | undefined;
+      memshed.events$.subscribe((event) => {
+        const usage = cgroup.usage();
+        atFirst ??= { reading: memshed.sources[0].headroom?.find((r) => r.target === 'container'), usage };
+        events.push({ ...event, usage });
+      });
       try {
         expect(source.containerMode).toBe('eventfd');
         // 1 MiB every 20 ms (up to ~50 MiB/s, less on a loaded machine) up to 215 MiB: the floor
@@ -139,6 +146,17 @@ describeKernel('system source on real cgroup v1 memory cgroups', () => {
         expect(events.length).toBeGreaterThan(0);
         expect(events[0].reason).toMatch(/^limit in \d+\.\d s at [\d.]+ MiB\/s$/);
         expect(events[0].usage).toBeLessThan(0.75 * 256 * MiB);
+        // The reading behind that event: the group's limit, its usage as last read (within the
+        // growth of one 100 ms interval of what the kernel says now), a rate and a finite time.
+        const reading = atFirst?.reading;
+        console.log(
+          `headroom at the first event: ${JSON.stringify(reading)}; kernel usage ${(atFirst!.usage / MiB).toFixed(1)} MiB`,
+        );
+        expect(reading).toMatchObject({ limitBytes: 256 * MiB });
+        expect(Math.abs(reading!.usedBytes - atFirst!.usage)).toBeLessThan(16 * MiB);
+        expect(reading!.growthBytesPerSecond).toBeGreaterThan(10 * MiB);
+        expect(reading!.growthBytesPerSecond).toBeLessThan(100 * MiB);
+        expect(reading!.timeToLimitMs).toBeLessThan(3000);
       } finally {
         await memshed.stop();
       }
