@@ -141,6 +141,10 @@ async function main(): Promise<void> {
       guard,
       cached: running.items.cache.size,
       sources: running.memshed?.sources.map((s) => `${s.id}:${s.state}`),
+      // Why each source that is unavailable here is (an optional one is skipped without an error).
+      unavailable: running.memshed?.sources.flatMap(({ id, availability: a }) =>
+        a.available ? [] : [`${id}: ${a.reason}. Fix: ${a.hint}`],
+      ),
       thresholds: running.underPressure?.thresholds,
     },
     `express-app listening on ${running.url} (guard: ${guard}; status: ${running.url}/memshed/status, metrics: ${running.url}/metrics)`,

@@ -54,6 +54,14 @@ describe('express-app', () => {
     await agent.close();
   });
 
+  it("loads the default policy's sources, cgroup-v1 optional so that cgroup v2 hosts run it without an error", () => {
+    expect(running!.memshed!.config.sources.map((source) => [source.use, source.optional])).toEqual([
+      ['v8', false],
+      ['system', false],
+      ['cgroup-v1', true],
+    ]);
+  });
+
   it('listens on loopback and serves the API while the simulated machine is calm', async () => {
     const { url } = running!;
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);

@@ -6,8 +6,11 @@ async function main(): Promise<void> {
     port: Number(process.env.PORT ?? 3000),
     metricsPort: Number(process.env.METRICS_PORT ?? 9464),
   });
-  for (const source of running.memshed.sources) {
-    console.log(`source ${source.id}: ${source.state}${source.error ? ` (${source.error.message})` : ''}`);
+  for (const { id, state, availability, error } of running.memshed.sources) {
+    // An optional source unavailable here was skipped: no error, only the reason.
+    const skipped = state === 'unavailable' && !error;
+    const why = error?.message ?? (availability.available ? undefined : availability.reason);
+    console.log(`source ${id}: ${skipped ? 'skipped (optional)' : state}${why ? ` (${why})` : ''}`);
   }
   console.log(`fastify-app listening on ${running.url}; metrics at ${running.metrics.url}`);
   running.memshed.level$.subscribe((state) => console.log(`memshed state: ${state}`));

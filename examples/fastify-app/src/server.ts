@@ -13,7 +13,10 @@ export interface ServerOptions {
   readonly port?: number;
   /** Metrics port; 0 picks a free one. Default 9464. */
   readonly metricsPort?: number;
-  /** memshed's sources. Default: PSI, and the system source where PSI is missing. */
+  /**
+   * memshed's sources. Default: PSI where the kernel has it (optional: skipped without an error
+   * elsewhere), and the system source, which runs everywhere.
+   */
   readonly sources?: readonly (SourceSpec | PressureSource)[];
   /** memshed's clock (a ManualScheduler in tests). */
   readonly scheduler?: SchedulerLike;
@@ -33,7 +36,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   // #region memshed
   const memshed = await createMemshed({
     modules: [psiModule, systemModule],
-    sources: options.sources ?? [{ use: 'psi' }, { use: 'system' }],
+    sources: options.sources ?? [{ use: 'psi', optional: true }, { use: 'system' }],
     recovery: { quiet: 5000 },
     scheduler: options.scheduler,
   });

@@ -7,11 +7,20 @@ import { describeValue } from './config-error';
 export { actionEntrySchema, durationSchema, levelSchema, policySchema, whenSchema } from '@memshed/policy';
 export type { ActionEntryConfig, PolicyConfig } from '@memshed/policy';
 
-/** `{ use, with }`: a source by plugin id (or module), with its plugin's options. */
+/**
+ * `{ use, with, optional }`: a source by plugin id (or module), with its plugin's options, and
+ * whether it may be unavailable on this machine without that being an error.
+ */
 export const sourceEntrySchema = z
   .strictObject({
     use: pluginName.describe('The source plugin: a built-in id (psi, cgroup-v1, ...) or a module path.'),
     with: z.unknown().optional().describe("The plugin's options, checked by its own schema."),
+    optional: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Skip this source, without an error, where it is unavailable (e.g. cgroup-v1 on a cgroup v2 host): one config then serves machines of both kinds. Failing to start or while running is still an error. Default false.',
+      ),
   })
   .describe('A pressure source.');
 

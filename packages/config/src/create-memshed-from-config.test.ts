@@ -11,6 +11,7 @@ import { z } from '@memshed/options';
 import { createMemshedFromConfig, type ConfiguredMemshed } from './create-memshed-from-config';
 import type { MemshedConfigInput } from './config-schema';
 import type { PolicyDecision } from '@memshed/policy';
+import { firstValueFrom, toArray } from 'rxjs';
 
 /** What the test actions saw, in order. */
 interface Run {
@@ -322,6 +323,38 @@ describe(createMemshedFromConfig, () => {
     await expect(
       createMemshedFromConfig({ modules, config, sources: [{ use: 'other', with: { every: 'often' } }] }),
     ).rejects.toThrow(/every/);
+  });
+
+  it('starts an optional source of the config as optional: skipped where it is unavailable, no error', async () => {
+    const modules = [
+      testPlugins([], []),
+      new ContainerModule(({ bind }) => {
+        bind(PressureSourceFactory).toConstantValue({
+          id: 'cgroup-v1',
+          description: 'unavailable here',
+          optionsSchema: z.strictObject({}),
+          create: () =>
+            new FakeSource('cgroup-v1', { available: false, reason: 'the host has cgroup v2', hint: 'psi' }),
+        });
+      }),
+    ];
+    const memshed = await createMemshedFromConfig({
+      modules,
+      config: { sources: [{ use: 'cgroup-v1', optional: true }, { use: 'manual' }] },
+    });
+    const errors = firstValueFrom(memshed.errors$.pipe(toArray()));
+    expect(memshed.config.sources.map((source) => [source.use, source.optional])).toEqual([
+      ['cgroup-v1', true],
+      ['manual', false],
+    ]);
+    expect(memshed.sources.map((source) => [source.id, source.state, source.optional, source.error])).toEqual(
+      [
+        ['cgroup-v1', 'unavailable', true, undefined],
+        ['manual', 'running', false, undefined],
+      ],
+    );
+    await memshed.stop();
+    expect(await errors).toEqual([]);
   });
 
   it('shares one action instance between steps with the same plugin and options', async () => {

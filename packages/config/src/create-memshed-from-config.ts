@@ -67,7 +67,8 @@ export async function createMemshedFromConfig(
   const memshed = await createMemshed({
     modules: config.modules,
     sources: [
-      ...(options.sources ?? config.sources.map((source) => ({ use: source.use, with: source.with }))),
+      ...(options.sources ??
+        config.sources.map((source) => ({ use: source.use, with: source.with, optional: source.optional }))),
       ...(options.extraSources ?? []),
     ],
     recovery: {

@@ -36,6 +36,14 @@ describe('docs/configuration.md', () => {
     },
   );
 
+  it('marks the kernel sources of the container example optional, for hosts of either cgroup version', async () => {
+    const loaded = await loadConfig({ config: join(dir, 'node-service.yaml'), cwd: dir });
+    expect(loaded.sources.map((source) => [source.use, source.optional])).toEqual([
+      ['cgroup-v1', true],
+      ['psi', true],
+    ]);
+  });
+
   it('merges the sidecar host file over the fleet file', async () => {
     const loaded = await loadConfig({ config: join(dir, 'host.yaml'), cwd: dir });
     expect(loaded.policies.map((policy) => policy.name)).toEqual(['reclaim-struggling', 'near-oom']);

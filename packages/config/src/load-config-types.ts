@@ -47,6 +47,8 @@ export interface ResolvedSource extends ConfigLocation {
   readonly options: unknown;
   /** The options as written, for `createMemshed` (which validates them again). */
   readonly with: unknown;
+  /** Whether it is skipped without an error where it is unavailable (`optional: true`). */
+  readonly optional: boolean;
 }
 
 /** An action of a policy's chain, resolved and validated. */

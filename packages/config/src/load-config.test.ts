@@ -187,6 +187,20 @@ describe(loadConfig, () => {
     expect(loaded.sources).toHaveLength(1);
   });
 
+  it('reads `optional` of each source (default false), from imports too', async () => {
+    const file = writeCase('optional-sources', {
+      'app.yaml': '$import: ./kernel.yaml\nsources:\n  - use: test-pulse\n    optional: false\n',
+      'kernel.yaml':
+        'plugins: [./plugins/test-plugins.cjs]\nsources:\n  - use: test-absent\n    optional: true\n  - use: test-pulse\n',
+    });
+    const loaded = await loadConfig({ config: file });
+    expect(loaded.sources.map((s) => [s.use, s.path, s.optional])).toEqual([
+      ['test-absent', 'sources[0]', true],
+      ['test-pulse', 'sources[1]', false],
+      ['test-pulse', 'sources[0]', false],
+    ]);
+  });
+
   it('loads a plugin module named twice only once', async () => {
     const file = writeCase('twice', {
       '.memshedrc.yaml':

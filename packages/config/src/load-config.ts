@@ -138,6 +138,7 @@ async function resolveFile(
         use: plugin.id,
         options: options.value,
         with: (entry as { with?: unknown }).with,
+        optional: state.parsed?.sources?.[index]?.optional ?? false,
       });
     }
   }

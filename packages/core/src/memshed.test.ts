@@ -1,8 +1,15 @@
 import { ContainerModule, injectable } from './inversify';
 import { firstValueFrom, take, toArray } from 'rxjs';
 import { MemshedError } from './errors';
-import { createMemshed } from './memshed';
-import { PressureSourceFactory, noOptions, type PressureSink, type PressureSource } from './plugin';
+import { createMemshed, type Memshed } from './memshed';
+import type { Logger } from './logger';
+import {
+  PressureSourceFactory,
+  noOptions,
+  type PressureSink,
+  type PressureSource,
+  type SourceAvailability,
+} from './plugin';
 import { FakeSource, ManualScheduler } from './testing';
 
 @injectable()
@@ -26,6 +33,48 @@ const countingModule = new ContainerModule(({ bind }) => {
   bind(CountingSourceFactory).toSelf().inSingletonScope();
   bind(PressureSourceFactory).toService(CountingSourceFactory);
 });
+
+/** What the test sources of {@link hostModule} do. */
+interface HostSource {
+  readonly availability: () => SourceAvailability;
+  readonly start?: () => void;
+}
+
+/**
+ * A machine's source plugins, as specs name them: `v1` (only on a cgroup v1 host), `v2` (only on
+ * a v2 host), `fine`, and whatever `extra` adds. Each created source is kept in `created`.
+ */
+function hostModule(created: FakeSource[], extra: Record<string, HostSource> = {}): ContainerModule {
+  const sources: Record<string, HostSource> = {
+    v1: { availability: () => ({ available: false, reason: 'no cgroup v1 here', hint: 'use v2' }) },
+    v2: { availability: () => ({ available: false, reason: 'no PSI here', hint: 'use v1' }) },
+    fine: { availability: () => ({ available: true }) },
+    ...extra,
+  };
+  return new ContainerModule(({ bind }) => {
+    for (const [id, behaviour] of Object.entries(sources)) {
+      bind(PressureSourceFactory).toConstantValue({
+        id,
+        description: id,
+        optionsSchema: noOptions,
+        create: () => {
+          const source = new FakeSource(id);
+          source.availability = behaviour.availability;
+          if (behaviour.start) source.start = behaviour.start;
+          created.push(source);
+          return source;
+        },
+      });
+    }
+  });
+}
+
+/** A logger that keeps each line with its level. */
+function recordingLogger(): Logger & { lines: [string, string][] } {
+  const lines: [string, string][] = [];
+  const at = (level: string) => (message: string) => void lines.push([level, message]);
+  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+}
 
 describe('createMemshed', () => {
   it("shows a running source's detail() in sources[].detail, else its availability's detail", async () => {
@@ -156,6 +205,170 @@ describe('createMemshed', () => {
       ['source-failed', "Source 'fine' failed: boom"],
     ]);
     await memshed.stop();
+  });
+
+  describe('optional sources', () => {
+    it('skips an optional source that is unavailable: status and an info line, nothing on errors$', async () => {
+      const logger = recordingLogger();
+      const created: FakeSource[] = [];
+      const memshed = await createMemshed({
+        modules: [hostModule(created)],
+        sources: [{ use: 'v1', optional: true }, { use: 'fine' }],
+        logger,
+      });
+      const errors: MemshedError[] = [];
+      memshed.errors$.subscribe((e) => errors.push(e));
+      expect(memshed.sources).toEqual([
+        {
+          id: 'v1',
+          state: 'unavailable',
+          optional: true,
+          availability: { available: false, reason: 'no cgroup v1 here', hint: 'use v2' },
+        },
+        expect.objectContaining({ id: 'fine', state: 'running', optional: false }),
+      ]);
+      expect(errors).toEqual([]);
+      expect(logger.lines).toEqual([
+        ['info', "source 'v1' skipped: it is optional and unavailable here: no cgroup v1 here"],
+        ['info', "source 'fine' started"],
+      ]);
+      expect(created.map((source) => [source.id, source.running])).toEqual([
+        ['v1', false],
+        ['fine', true],
+      ]);
+      await memshed.stop();
+      expect(memshed.sources.map((s) => s.state)).toEqual(['unavailable', 'stopped']);
+    });
+
+    it('keeps an unavailable source that is not optional a standing error, as before', async () => {
+      const logger = recordingLogger();
+      const memshed = await createMemshed({
+        modules: [hostModule([])],
+        sources: [{ use: 'v1', optional: false }, { use: 'fine' }],
+        logger,
+      });
+      const message = "Source 'v1' is unavailable: no cgroup v1 here. Fix: use v2";
+      expect(memshed.sources[0]).toMatchObject({ state: 'unavailable', optional: false, error: { message } });
+      expect((await firstValueFrom(memshed.errors$)).message).toBe(message);
+      expect(logger.lines[0]).toEqual(['warn', message]);
+      await memshed.stop();
+    });
+
+    it('reports an optional source whose start throws, or that fails while it runs', async () => {
+      const created: FakeSource[] = [];
+      const module = hostModule(created, {
+        refusing: {
+          availability: () => ({ available: true }),
+          start: () => {
+            throw new Error('EACCES on cgroup.event_control');
+          },
+        },
+      });
+      const memshed = await createMemshed({
+        modules: [module],
+        sources: [
+          { use: 'refusing', optional: true },
+          { use: 'fine', optional: true },
+        ],
+      });
+      const errors: MemshedError[] = [];
+      memshed.errors$.subscribe((e) => errors.push(e));
+      created[1].fail(new Error('lost the eventfd'));
+      expect(memshed.sources.map((s) => [s.id, s.state, s.optional])).toEqual([
+        ['refusing', 'failed', true],
+        ['fine', 'running', true],
+      ]);
+      expect(errors.map((e) => [e.kind, e.message])).toEqual([
+        ['source-failed', "Source 'refusing' failed to start: EACCES on cgroup.event_control"],
+        ['source-failed', "Source 'fine' failed: lost the eventfd"],
+      ]);
+      await memshed.stop();
+    });
+
+    it('reports an optional source whose availability check throws: that is no answer', async () => {
+      const memshed = await createMemshed({
+        modules: [
+          hostModule([], {
+            broken: {
+              availability: () => {
+                throw new Error('EIO reading /proc/self/cgroup');
+              },
+            },
+          }),
+        ],
+        sources: [{ use: 'broken', optional: true }, { use: 'fine' }],
+      });
+      expect(memshed.sources[0]).toMatchObject({ state: 'unavailable', optional: true });
+      expect((await firstValueFrom(memshed.errors$)).message).toBe(
+        "Source 'broken' is unavailable: Error: EIO reading /proc/self/cgroup. Fix: see the error",
+      );
+      await memshed.stop();
+    });
+
+    it('reports that nothing runs when every source was optional and unavailable, to late subscribers too', async () => {
+      const logger = recordingLogger();
+      const memshed = await createMemshed({
+        modules: [hostModule([])],
+        sources: [
+          { use: 'v1', optional: true },
+          { use: 'v2', optional: true },
+        ],
+        logger,
+      });
+      expect(memshed.sources.map((s) => [s.id, s.state, s.error])).toEqual([
+        ['v1', 'unavailable', undefined],
+        ['v2', 'unavailable', undefined],
+      ]);
+      const message =
+        'No source is running, memshed watches nothing: v1 (optional) unavailable: no cgroup v1 here; ' +
+        'v2 (optional) unavailable: no PSI here. Fix: make one of these sources available here, or add ' +
+        'one that is (run `memshed doctor` to see which work on this machine)';
+      // Subscribed after createMemshed() resolved: the error is replayed.
+      const errors: MemshedError[] = [];
+      memshed.errors$.subscribe((e) => errors.push(e));
+      expect(errors.map((e) => [e.kind, e.message, e.context])).toEqual([
+        ['unavailable', message, { sources: ['v1', 'v2'] }],
+      ]);
+      expect(logger.lines.at(-1)).toEqual(['error', message]);
+      await memshed.stop();
+    });
+
+    it('names a required source that failed beside the skipped ones when nothing runs', async () => {
+      const memshed = await createMemshed({
+        modules: [
+          hostModule([], {
+            refusing: {
+              availability: () => ({ available: true }),
+              start: () => {
+                throw new Error('EACCES');
+              },
+            },
+          }),
+        ],
+        sources: [{ use: 'v2', optional: true }, { use: 'refusing' }],
+      });
+      const all = firstValueFrom(memshed.errors$.pipe(toArray()));
+      await memshed.stop();
+      expect((await all).map((e) => e.message)).toEqual([
+        "Source 'refusing' failed to start: EACCES",
+        expect.stringMatching(
+          /^No source is running, memshed watches nothing: v2 \(optional\) unavailable: no PSI here; refusing failed to start \(see its error\)\. Fix: /,
+        ),
+      ]);
+    });
+
+    it('adds nothing when no source was given, or when none is optional', async () => {
+      const none = await createMemshed({ modules: [hostModule([])] });
+      const required = await createMemshed({ modules: [hostModule([])], sources: [{ use: 'v1' }] });
+      const errors = (memshed: Memshed) => firstValueFrom(memshed.errors$.pipe(toArray()));
+      const [noErrors, oneError] = [errors(none), errors(required)];
+      await none.stop();
+      await required.stop();
+      expect(await noErrors).toEqual([]);
+      expect((await oneError).map((e) => e.message)).toEqual([
+        "Source 'v1' is unavailable: no cgroup v1 here. Fix: use v2",
+      ]);
+    });
   });
 
   describe('errors$', () => {

@@ -35,6 +35,14 @@ export interface SourceSpec {
   readonly use: string;
   /** The plugin's options, validated by its schema. */
   readonly with?: unknown;
+  /**
+   * Whether the source may be missing here: when its `availability()` says no, it is skipped
+   * (status `unavailable`, an info line in the log) instead of becoming a standing error. One list
+   * of sources then serves machines of both kinds, e.g. `cgroup-v1` beside `psi`. Only "not
+   * available here" is forgiven: a `start()` that throws, a failure while it runs, or an
+   * `availability()` that throws is an error as for any source. Default `false`.
+   */
+  readonly optional?: boolean;
 }
 
 /** Options of {@link createMemshed}. */
@@ -77,9 +85,14 @@ export interface MemshedFacet {
 export interface SourceStatus {
   /** The plugin id. */
   readonly id: string;
-  /** `running`, `unavailable` (availability said no), `failed` (start threw), `stopped`. */
+  /**
+   * `running`, `unavailable` (availability said no; skipped without an error when `optional`),
+   * `failed` (start threw), `stopped`.
+   */
   readonly state: 'running' | 'unavailable' | 'failed' | 'stopped';
-  /** Availability as reported at start. */
+  /** Whether its spec said `optional: true` (see {@link SourceSpec.optional}). */
+  readonly optional: boolean;
+  /** Availability as reported at start: for an unavailable source, why not and the fix. */
   readonly availability: SourceAvailability;
   /**
    * While it runs, what the source sees now (its `detail()`, e.g. a growth rate and the time to
@@ -92,7 +105,10 @@ export interface SourceStatus {
    * source without one, or whose `headroom()` throws. Undefined for a source that did not start.
    */
   readonly headroom?: readonly HeadroomReading[];
-  /** Why it is not running, when it is not. */
+  /**
+   * Why it is not running, when that is an error: every source that is not running, except an
+   * optional one that was unavailable here (its `availability` says why).
+   */
   readonly error?: MemshedError;
 }
 
@@ -134,8 +150,12 @@ export interface MemshedCore {
  * Builds the container from core services and plugin modules, resolves and starts the sources,
  * and returns the running memshed. A source that is unavailable or fails to start is reported on
  * `errors$` (replayed to every subscriber, so one that subscribes after this resolves still sees
- * it), in the log, and in `sources`; the others run. Bad specs (unknown id, invalid options) reject with a
- * MemshedError naming the key path, before anything starts.
+ * it), in the log, and in `sources`; the others run. An `optional` source that is unavailable is
+ * only skipped: `sources` says why, the log says so at info level, `errors$` has nothing. But when
+ * sources were given, none runs and an optional one was skipped, a standing `unavailable` error
+ * says that nothing is watched, naming every source tried and why it is not running (without
+ * optional sources, each of them has its own error already). Bad specs (unknown id, invalid
+ * options) reject with a MemshedError naming the key path, before anything starts.
  *
  * @example
  * const memshed = await createMemshed({ modules: [psiModule], sources: [{ use: 'psi' }] });
@@ -166,10 +186,15 @@ export async function createMemshed(options: MemshedOptions = {}): Promise<Memsh
 
   const statuses: SourceStatus[] = [];
   const running: PressureSource[] = [];
-  for (const source of sources) {
-    const status = await startSource(source, engine, monitor, logger);
+  for (const { source, optional } of sources) {
+    const status = await startSource(source, optional, engine, monitor, logger);
     statuses.push(status);
     if (status.state === 'running') running.push(source);
+  }
+  if (running.length === 0 && statuses.some(isSkipped)) {
+    const error = nothingRunningError(statuses);
+    logger.error(error.message);
+    monitor.reportError(error, { standing: true });
   }
 
   let stopped: Promise<void> | undefined;
@@ -276,12 +301,35 @@ function isSource(spec: SourceSpec | PressureSource): spec is PressureSource {
   return typeof (spec as PressureSource).start === 'function';
 }
 
+/** An optional source that was unavailable here: skipped, without an error. */
+function isSkipped(status: SourceStatus): boolean {
+  return status.optional && status.state === 'unavailable' && status.error === undefined;
+}
+
+/** The standing error of a memshed that watches nothing because its optional sources were skipped. */
+function nothingRunningError(statuses: readonly SourceStatus[]): MemshedError {
+  const tried = statuses.map((status) => {
+    const why = !status.availability.available
+      ? `unavailable: ${status.availability.reason}`
+      : 'failed to start (see its error)';
+    return `${status.id}${status.optional ? ' (optional)' : ''} ${why}`;
+  });
+  return new MemshedError(
+    'unavailable',
+    `No source is running, memshed watches nothing: ${tried.join('; ')}`,
+    {
+      fix: 'make one of these sources available here, or add one that is (run `memshed doctor` to see which work on this machine)',
+      context: { sources: statuses.map((status) => status.id) },
+    },
+  );
+}
+
 function resolveSource(
   spec: SourceSpec | PressureSource,
   index: number,
   factories: readonly PressureSourceFactory[],
-): PressureSource {
-  if (isSource(spec)) return spec;
+): { source: PressureSource; optional: boolean } {
+  if (isSource(spec)) return { source: spec, optional: false };
   const factory = factories.find((f) => f.id === spec.use);
   if (!factory) {
     throw new MemshedError(
@@ -301,11 +349,13 @@ function resolveSource(
       context: { path, issues: validated.issues },
     });
   }
-  return factory.create(validated.value);
+  // Only `true` forgives: anything else keeps the loud default.
+  return { source: factory.create(validated.value), optional: spec.optional === true };
 }
 
 async function startSource(
   source: PressureSource,
+  optional: boolean,
   engine: PressureEngine,
   monitor: PressureMonitor,
   logger: Logger,
@@ -315,10 +365,17 @@ async function startSource(
     monitor.reportError(error, { standing });
   };
   let availability: SourceAvailability;
+  let checked = true;
   try {
     availability = await source.availability();
   } catch (error) {
+    checked = false;
     availability = { available: false, reason: String(error), hint: 'see the error' };
+  }
+  // An availability() that throws did not say "not here": it failed, which optional does not forgive.
+  if (!availability.available && optional && checked) {
+    logger.info(`source '${source.id}' skipped: it is optional and unavailable here: ${availability.reason}`);
+    return { id: source.id, state: 'unavailable', optional, availability };
   }
   if (!availability.available) {
     const error = new MemshedError(
@@ -331,7 +388,7 @@ async function startSource(
     );
     logger.warn(error.message);
     monitor.reportError(error, { standing: true });
-    return { id: source.id, state: 'unavailable', availability, error };
+    return { id: source.id, state: 'unavailable', optional, availability, error };
   }
   const sink: PressureSink = {
     source: source.id,
@@ -351,6 +408,7 @@ async function startSource(
     return {
       id: source.id,
       state: 'running',
+      optional,
       availability,
       get detail() {
         // A source written before this contract may have a member of that name that is no method.
@@ -376,6 +434,6 @@ async function startSource(
     } catch {
       // It never started: nothing more to release or report.
     }
-    return { id: source.id, state: 'failed', availability, error: failure };
+    return { id: source.id, state: 'failed', optional, availability, error: failure };
   }
 }

@@ -1,10 +1,13 @@
 import {
   ActionRunner,
+  PressureSourceFactory,
   createMemshed,
+  noOptions,
   type HeadroomReading,
   type Memshed,
   type PressureSource,
 } from '@memshed/core';
+import { ContainerModule } from '@memshed/core/inversify';
 import { FakeSource, ManualScheduler } from '@memshed/core/testing';
 import { Registry } from 'prom-client';
 import { mountMetrics } from './mount-metrics';
@@ -22,7 +25,77 @@ beforeEach(async () => {
 
 afterEach(() => memshed.stop());
 
+/** A `cgroup-v1` source plugin that is unavailable here, as on a cgroup v2 host. */
+const cgroupV2Host = new ContainerModule(({ bind }) => {
+  bind(PressureSourceFactory).toConstantValue({
+    id: 'cgroup-v1',
+    description: 'unavailable here',
+    optionsSchema: noOptions,
+    create: () =>
+      new FakeSource('cgroup-v1', { available: false, reason: 'the host has cgroup v2', hint: 'use psi' }),
+  });
+});
+
+/** The series of the metrics named `name` (with the prefix), by labels. */
+function seriesOf(values: Record<string, number>, name: string): Record<string, number> {
+  return Object.fromEntries(Object.entries(values).filter(([key]) => key.startsWith(`memshed_${name}`)));
+}
+
 describe(mountMetrics, () => {
+  describe('optional sources', () => {
+    it('counts no error and shows no series for an optional source skipped as unavailable', async () => {
+      const host = await createMemshed({
+        modules: [cgroupV2Host],
+        sources: [{ use: 'cgroup-v1', optional: true }, new FakeSource('fake')],
+        scheduler,
+      });
+      const registry = new Registry();
+      // With errors$ (a memshed), and without it (only the statuses, read at scrape).
+      const metrics = mountMetrics(host, { registry });
+      const fromStatuses = mountMetrics(
+        { level$: host.level$, events$: host.events$, sources: host.sources },
+        { registry, prefix: 'statuses_' },
+      );
+      const values = samples(await registry.metrics());
+      expect(seriesOf(values, 'errors_total')).toEqual({});
+      expect(seriesOf(values, 'source_available')).toEqual({ 'memshed_source_available{source="fake"}': 1 });
+      expect(Object.keys(values).filter((key) => key.startsWith('statuses_errors_total'))).toEqual([]);
+      metrics.close();
+      fromStatuses.close();
+      await host.stop();
+    });
+
+    it('counts the unavailable source when it is not optional, and nothing running when all were skipped', async () => {
+      const required = await createMemshed({
+        modules: [cgroupV2Host],
+        sources: [{ use: 'cgroup-v1' }, new FakeSource('fake')],
+        scheduler,
+      });
+      const registry = new Registry();
+      const metrics = mountMetrics(required, { registry });
+      let values = samples(await registry.metrics());
+      expect(seriesOf(values, 'errors_total')).toEqual({ 'memshed_errors_total{kind="unavailable"}': 1 });
+      expect(seriesOf(values, 'source_available')).toEqual({
+        'memshed_source_available{source="cgroup-v1"}': 0,
+        'memshed_source_available{source="fake"}': 1,
+      });
+      metrics.close();
+      await required.stop();
+
+      const nothing = await createMemshed({
+        modules: [cgroupV2Host],
+        sources: [{ use: 'cgroup-v1', optional: true }],
+        scheduler,
+      });
+      const again = mountMetrics(nothing, { registry });
+      values = samples(await registry.metrics());
+      // The one error is that nothing runs, not the skipped source.
+      expect(seriesOf(values, 'errors_total')).toEqual({ 'memshed_errors_total{kind="unavailable"}': 1 });
+      again.close();
+      await nothing.stop();
+    });
+  });
+
   it('refuses a second mount on the same registry, and mounts again after close', () => {
     const registry = new Registry();
     const first = mountMetrics(memshed, { registry });

@@ -69,7 +69,7 @@ export const DEFAULT_DURATION_BUCKETS: readonly number[] = Object.freeze([
  * | `memshed_pressure_level` | gauge | | the state: 0 normal, 1 low, 2 medium, 3 critical |
  * | `memshed_pressure_state` | gauge | `state` | 1 for the current state, 0 for the others |
  * | `memshed_pressure_events_total` | counter | `level`, `source` | pressure events |
- * | `memshed_source_available` | gauge | `source` | 1 while a source runs, 0 when unavailable, failed or stopped |
+ * | `memshed_source_available` | gauge | `source` | 1 while a source runs, 0 when unavailable, failed or stopped; no series for an optional source skipped here |
  * | `memshed_headroom_used_bytes` | gauge | `source`, `target` | bytes in use of a headroom a running source watches (`target`: `container`, `host`, `heap`), as it last read them |
  * | `memshed_headroom_limit_bytes` | gauge | `source`, `target` | that headroom's limit in bytes (+Inf: none) |
  * | `memshed_growth_bytes_per_second` | gauge | `source`, `target` | its steady growth; absent while there is none, and where the source does not predict |
@@ -77,7 +77,7 @@ export const DEFAULT_DURATION_BUCKETS: readonly number[] = Object.freeze([
  * | `memshed_action_runs_total` | counter | `action`, `status`, `dry_run` | action runs by outcome (`ok`, `failed`, `timeout`, `cancelled`, `skipped`) |
  * | `memshed_action_duration_seconds` | histogram | `action`, `status` | how long runs took (skipped runs excluded) |
  * | `memshed_action_freed_bytes_total` | counter | `action` | bytes actions reported freed (dry runs excluded) |
- * | `memshed_errors_total` | counter | `kind` | failures of sources and actions since mounted, plus sources that failed to start |
+ * | `memshed_errors_total` | counter | `kind` | failures of sources and actions since mounted, plus sources that failed to start (not optional sources skipped as unavailable) |
  *
  * Labels are bounded: levels, states, plugin ids, statuses, error kinds and headroom targets (no
  * scope or cgroup paths). Source and headroom gauges are read from `memshed.sources` at each
@@ -143,6 +143,9 @@ export function mountMetrics(memshed: MetricsSource, options: MountMetricsOption
       // Read at scrape time: a source that fails or stops later shows it.
       this.reset();
       for (const source of memshed.sources ?? []) {
+        // An optional source unavailable here was skipped on purpose: a 0 would look like an outage
+        // to `memshed_source_available == 0` alerts on every machine of the other kind.
+        if (source.optional && source.state === 'unavailable' && !source.error) continue;
         this.set({ source: source.id }, source.state === 'running' ? 1 : 0);
       }
     },

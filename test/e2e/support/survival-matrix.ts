@@ -159,6 +159,8 @@ export interface SurvivalRun {
   readonly usage: readonly (readonly [number, number])[];
   /** The guard's sources as the service reported them (`id:state`). */
   readonly sources: readonly string[];
+  /** Why each of them that is unavailable there is, as the service reported it (`id: reason. Fix: hint`). */
+  readonly unavailable: readonly string[];
   /** memshed's errors, as the service printed them. */
   readonly errors: readonly string[];
   /** The last lines of the service's stderr. */
@@ -250,6 +252,7 @@ async function runIn(
   let purges = 0;
   const gcMs: number[] = [];
   let sources: string[] = [];
+  let unavailable: string[] = [];
   let exitedAt = 0;
   child.once('exit', () => (exitedAt = Date.now()));
 
@@ -260,6 +263,7 @@ async function runIn(
       if ('listening' in line) {
         clearTimeout(timer);
         sources = (line.sources as string[] | undefined) ?? [];
+        unavailable = (line.unavailable as string[] | undefined) ?? [];
         resolve(Number(line.listening));
       } else if ('state' in line) {
         states.push({ state: String(line.state), at: Number(line.at) });
@@ -402,6 +406,7 @@ async function runIn(
     peakMiB: usage.reduce((peak, sample) => Math.max(peak, sample.bytes), 0) / MiB,
     usage: everyTenth(usage, started),
     sources,
+    unavailable,
     errors,
     stderrTail: stderr.split('\n').slice(-6).join('\n'),
     timeline: happenings

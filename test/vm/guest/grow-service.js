@@ -44,12 +44,18 @@ async function protect() {
     if (event.level !== 'low') print({ type: 'event', source: event.source, level: event.level });
   });
   memshed.errors$.subscribe((error) => print({ type: 'error', message: error.message }));
-  return memshed.sources.map((status) => `${status.id}:${status.state}`);
+  return {
+    sources: memshed.sources.map((status) => `${status.id}:${status.state}`),
+    // Why each source that is unavailable here is (an optional one is skipped without an error).
+    unavailable: memshed.sources.flatMap(({ id, availability }) =>
+      availability.available ? [] : [`${id}: ${availability.reason}`],
+    ),
+  };
 }
 
 async function main() {
-  const sources = guard === 'memshed' ? await protect() : [];
-  print({ type: 'ready', guard, sources });
+  const { sources, unavailable } = guard === 'memshed' ? await protect() : { sources: [], unavailable: [] };
+  print({ type: 'ready', guard, sources, unavailable });
   const started = Date.now();
   let next = 0;
   const tick = setInterval(

@@ -151,6 +151,70 @@ describe('memshed run', () => {
     expect(jsonLines(io.out()).at(-2)).toMatchObject({ type: 'stopping', reason: '--for 100ms' });
   });
 
+  it('shows an optional source that is unavailable as skipped, with why, and no error', async () => {
+    const sources = `plugins: [./plugins/test-plugins.cjs]
+sources:
+  - use: test-absent
+    optional: true
+  - use: test-pulse
+`;
+    const file = corpus.write({ name: 'run-optional', about: '', files: { '.memshedrc.yaml': sources } });
+    const json = bufferIo();
+    expect(await main(['run', '--config', file, '--for', '100ms', '--json'], json)).toBe(ExitCode.Ok);
+    const lines = jsonLines(json.out());
+    expect(lines.filter((line) => line.type === 'source')).toEqual([
+      {
+        time: expect.any(String),
+        type: 'source',
+        source: 'test-absent',
+        state: 'unavailable',
+        optional: true,
+        detail: 'not on this test machine',
+      },
+      expect.objectContaining({ source: 'test-pulse', state: 'running' }),
+    ]);
+    expect(lines.filter((line) => line.type === 'error')).toEqual([]);
+    expect(json.err()).toBe('');
+
+    const text = bufferIo();
+    expect(await main(['run', '--config', file, '--for', '100ms'], text)).toBe(ExitCode.Ok);
+    expect(text.out()).toMatch(
+      /source {3}test-absent: skipped, optional and unavailable here \(not on this test machine\)\n/,
+    );
+    expect(text.err()).toBe('');
+
+    // Not optional, the same source is an error, as before.
+    const required = corpus.write({
+      name: 'run-required',
+      about: '',
+      files: { '.memshedrc.yaml': sources.replace('optional: true', 'optional: false') },
+    });
+    const loud = bufferIo();
+    expect(await main(['run', '--config', required, '--for', '100ms'], loud)).toBe(ExitCode.Ok);
+    expect(loud.out()).toMatch(
+      /source {3}test-absent: unavailable \(Source 'test-absent' is unavailable: not on this test machine\. Fix: use test-pulse\)\n/,
+    );
+  });
+
+  it('exits 1 saying that nothing runs when every source is optional and unavailable', async () => {
+    const file = corpus.write({
+      name: 'run-nothing',
+      about: '',
+      files: {
+        '.memshedrc.yaml':
+          'plugins: [./plugins/test-plugins.cjs]\nsources:\n  - use: test-absent\n    optional: true\n',
+      },
+    });
+    const io = bufferIo();
+    expect(await main(['run', '--config', file], io)).toBe(ExitCode.Failure);
+    expect(io.out()).toMatch(/source {3}test-absent: skipped, optional and unavailable here/);
+    expect(io.err().split('\n')).toEqual([
+      'memshed: No source is running, memshed watches nothing: test-absent (optional) unavailable: not on this test machine. Fix: make one of these sources available here, or add one that is (run `memshed doctor` to see which work on this machine)',
+      'memshed: no source could start; run `memshed doctor` to see why',
+      '',
+    ]);
+  });
+
   it('exits 2 for a bad config, before starting anything', async () => {
     const file = corpus.write({
       name: 'run-bad',

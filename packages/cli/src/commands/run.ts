@@ -62,6 +62,12 @@ export async function run(options: RunOptions, io: CliIo): Promise<ExitCode> {
   const dryRun = options.dryRun || loaded.dryRun;
   log.started(loaded, memshed, dryRun);
   if (!memshed.sources.some((status) => status.state === 'running')) {
+    // The sources' own errors are in their status lines; what errors$ holds besides them is why
+    // nothing runs when the sources were optional and skipped.
+    const shown = new Set(memshed.sources.map((status) => status.error));
+    memshed.errors$.subscribe((error) => {
+      if (!shown.has(error)) log.error(error);
+    });
     await memshed.stop();
     log.note('no source could start; run `memshed doctor` to see why');
     return ExitCode.Failure;
@@ -113,15 +119,28 @@ class DecisionLog {
 
   started(config: LoadedConfig, memshed: ConfiguredMemshed, dryRun: boolean): void {
     for (const status of memshed.sources) {
+      const { availability } = status;
+      // An optional source that is unavailable here was skipped: no error, only why.
+      const skipped = status.state === 'unavailable' && status.error === undefined;
       const detail =
         status.state === 'running'
-          ? status.availability.available
-            ? status.availability.detail
+          ? availability.available
+            ? availability.detail
             : undefined
-          : status.error?.message;
+          : skipped && !availability.available
+            ? availability.reason
+            : status.error?.message;
       this.emit(
-        { type: 'source', source: status.id, state: status.state, ...(detail ? { detail } : {}) },
-        `source   ${status.id}: ${status.state}${detail ? ` (${detail})` : ''}`,
+        {
+          type: 'source',
+          source: status.id,
+          state: status.state,
+          ...(status.optional ? { optional: true } : {}),
+          ...(detail ? { detail } : {}),
+        },
+        skipped
+          ? `source   ${status.id}: skipped, optional and unavailable here${detail ? ` (${detail})` : ''}`
+          : `source   ${status.id}: ${status.state}${detail ? ` (${detail})` : ''}`,
       );
     }
     const policies = config.policies.map((policy) => policy.name);

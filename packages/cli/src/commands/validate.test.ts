@@ -96,6 +96,27 @@ describe('memshed validate', () => {
     ]);
   });
 
+  it('marks optional sources in the summary and in --json', async () => {
+    const file = corpus.write({
+      name: 'cli-optional',
+      about: '',
+      files: {
+        '.memshedrc.yaml':
+          'plugins: [./plugins/test-plugins.cjs]\nsources:\n  - use: test-absent\n    optional: true\n  - use: test-pulse\n',
+      },
+    });
+    const text = bufferIo();
+    expect(await main(['validate', file], text)).toBe(ExitCode.Ok);
+    expect(text.out()).toContain('  sources: test-absent (optional), test-pulse\n');
+    const json = bufferIo();
+    expect(await main(['validate', '--json', file], json)).toBe(ExitCode.Ok);
+    const report = JSON.parse(json.out()) as { sources: { use: string; optional: boolean }[] };
+    expect(report.sources.map((source) => [source.use, source.optional])).toEqual([
+      ['test-absent', true],
+      ['test-pulse', false],
+    ]);
+  });
+
   it('exits 2 for a config file that does not exist', async () => {
     const io = bufferIo();
     const missing = join(corpus.root, 'nothing-here.yaml');

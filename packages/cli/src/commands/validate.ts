@@ -60,7 +60,11 @@ function summarize(config: LoadedConfig) {
   return {
     file: config.file,
     files: config.files,
-    sources: config.sources.map((source) => ({ use: source.use, options: source.options })),
+    sources: config.sources.map((source) => ({
+      use: source.use,
+      options: source.options,
+      optional: source.optional,
+    })),
     recovery: config.recovery,
     policies: config.policies.map((policy) => ({
       name: policy.name,
@@ -83,7 +87,10 @@ function printSummary(io: CliIo, config: LoadedConfig): void {
     `${config.file}: valid: ${count(config.sources.length, 'source', 'sources')}, ${count(config.policies.length, 'policy', 'policies')}${config.dryRun ? ', dry run' : ''}`,
   );
   if (config.files.length > 1) writeLine(io.stdout, `  imports: ${config.files.slice(1).join(', ')}`);
-  writeLine(io.stdout, `  sources: ${config.sources.map((source) => source.use).join(', ')}`);
+  writeLine(
+    io.stdout,
+    `  sources: ${config.sources.map((source) => `${source.use}${source.optional ? ' (optional)' : ''}`).join(', ')}`,
+  );
   for (const policy of config.policies) {
     const when = `${policy.level}${policy.for > 0 ? ` for ${formatDuration(policy.for)}` : ''}${policy.scope ? ` in ${policy.scope}` : ''}`;
     const cooldown =

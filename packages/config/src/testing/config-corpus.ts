@@ -191,6 +191,13 @@ export const MALFORMED_CONFIGS: readonly CorpusCase[] = [
     expected: "{file}: dryRun: expected a boolean, got 'yes'",
   },
   {
+    name: 'source-optional-string',
+    about: "a source's optional flag written as a string",
+    files: { '.memshedrc.yaml': `${PLUGINS}sources:\n  - use: test-pulse\n    optional: 'yes'\n` },
+    path: 'sources[0].optional',
+    expected: "{file}: sources[0].optional: expected a boolean, got 'yes'",
+  },
+  {
     name: 'level-number',
     about: 'a level written as a number',
     files: { '.memshedrc.yaml': policy('      - use: test-gc\n', '', '{ level: 2 }') },
@@ -264,6 +271,14 @@ export const MALFORMED_CONFIGS: readonly CorpusCase[] = [
     path: 'policies[0].do[0].wtih',
     expected:
       "{file}: policies[0].do[0].wtih: unknown key 'wtih'. Allowed here: use, with, name, timeout. Did you mean 'with'?",
+  },
+  {
+    name: 'unknown-source-key',
+    about: 'a misspelt key of a source entry',
+    files: { '.memshedrc.yaml': `${PLUGINS}sources:\n  - use: test-pulse\n    optinal: true\n` },
+    path: 'sources[0].optinal',
+    expected:
+      "{file}: sources[0].optinal: unknown key 'optinal'. Allowed here: use, with, optional. Did you mean 'optional'?",
   },
   {
     name: 'unknown-recovery-key',
