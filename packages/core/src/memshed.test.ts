@@ -134,6 +134,22 @@ describe('createMemshed', () => {
     await memshed.stop();
   });
 
+  it("falls back to the availability's detail for a detail() that throws, and still stops", async () => {
+    const source: PressureSource = {
+      id: 'broken-detail',
+      availability: () => ({ available: true, detail: 'watching /proc/pressure/memory' }),
+      start: () => undefined,
+      stop: () => undefined,
+      detail: () => {
+        throw new Error('no reading');
+      },
+    };
+    const memshed = await createMemshed({ sources: [source], scheduler: new ManualScheduler() });
+    expect(memshed.sources[0].detail).toBe('watching /proc/pressure/memory');
+    await expect(memshed.stop()).resolves.toBeUndefined();
+    expect(memshed.sources[0].state).toBe('stopped');
+  });
+
   it('gives [] for a headroom() that throws, and still stops', async () => {
     const source: PressureSource = {
       id: 'broken',

@@ -412,7 +412,13 @@ async function startSource(
       availability,
       get detail() {
         // A source written before this contract may have a member of that name that is no method.
-        return (typeof source.detail === 'function' ? source.detail() : undefined) ?? availability.detail;
+        if (typeof source.detail !== 'function') return availability.detail;
+        try {
+          return source.detail() ?? availability.detail;
+        } catch {
+          // Read by status, `memshed run` and on stop: a faulty plugin must not fail those.
+          return availability.detail;
+        }
       },
       get headroom() {
         if (typeof source.headroom !== 'function') return [];

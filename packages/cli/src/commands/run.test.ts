@@ -208,6 +208,8 @@ sources:
     const io = bufferIo();
     expect(await main(['run', '--config', file], io)).toBe(ExitCode.Failure);
     expect(io.out()).toMatch(/source {3}test-absent: skipped, optional and unavailable here/);
+    // Nothing to wait for: the start line does not ask for a signal.
+    expect(io.out()).toMatch(/running .*\.memshedrc\.yaml: 0 policies\n/);
     expect(io.err().split('\n')).toEqual([
       'memshed: No source is running, memshed watches nothing: test-absent (optional) unavailable: not on this test machine. Fix: make one of these sources available here, or add one that is (run `memshed doctor` to see which work on this machine)',
       'memshed: no source could start; run `memshed doctor` to see why',

@@ -144,9 +144,11 @@ class DecisionLog {
       );
     }
     const policies = config.policies.map((policy) => policy.name);
+    // Without a running source the command ends at once (below): no stop signal to wait for.
+    const watching = memshed.sources.some((status) => status.state === 'running');
     this.emit(
       { type: 'started', config: config.file, policies, dryRun },
-      `running ${config.file}: ${policies.length} ${policies.length === 1 ? 'policy' : 'policies'}${policies.length ? ` (${policies.join(', ')})` : ''}${dryRun ? ', dry run' : ''}; SIGINT or SIGTERM to stop`,
+      `running ${config.file}: ${policies.length} ${policies.length === 1 ? 'policy' : 'policies'}${policies.length ? ` (${policies.join(', ')})` : ''}${dryRun ? ', dry run' : ''}${watching ? '; SIGINT or SIGTERM to stop' : ''}`,
     );
   }
 
