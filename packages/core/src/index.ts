@@ -57,7 +57,7 @@ export type {
   PluginServices,
   SourcePluginDeclaration,
 } from './define-plugin';
-export { MemshedFacet, createMemshed, loadPlugins } from './memshed';
+export { MemshedFacet, createMemshed, isSkippedSource, loadPlugins } from './memshed';
 export type {
   LoadedPlugins,
   Memshed,

@@ -1,7 +1,7 @@
 import { ContainerModule, injectable } from './inversify';
 import { firstValueFrom, take, toArray } from 'rxjs';
 import { MemshedError } from './errors';
-import { createMemshed, type Memshed } from './memshed';
+import { createMemshed, isSkippedSource, type Memshed } from './memshed';
 import type { Logger } from './logger';
 import {
   PressureSourceFactory,
@@ -244,6 +244,7 @@ describe('createMemshed', () => {
         expect.objectContaining({ id: 'fine', state: 'running', optional: false }),
       ]);
       expect(errors).toEqual([]);
+      expect(memshed.sources.map(isSkippedSource)).toEqual([true, false]);
       expect(logger.lines).toEqual([
         ['info', "source 'v1' skipped: it is optional and unavailable here: no cgroup v1 here"],
         ['info', "source 'fine' started"],
@@ -265,6 +266,7 @@ describe('createMemshed', () => {
       });
       const message = "Source 'v1' is unavailable: no cgroup v1 here. Fix: use v2";
       expect(memshed.sources[0]).toMatchObject({ state: 'unavailable', optional: false, error: { message } });
+      expect(isSkippedSource(memshed.sources[0])).toBe(false);
       expect((await firstValueFrom(memshed.errors$)).message).toBe(message);
       expect(logger.lines[0]).toEqual(['warn', message]);
       await memshed.stop();
@@ -315,6 +317,7 @@ describe('createMemshed', () => {
         sources: [{ use: 'broken', optional: true }, { use: 'fine' }],
       });
       expect(memshed.sources[0]).toMatchObject({ state: 'unavailable', optional: true });
+      expect(isSkippedSource(memshed.sources[0])).toBe(false);
       expect((await firstValueFrom(memshed.errors$)).message).toBe(
         "Source 'broken' is unavailable: Error: EIO reading /proc/self/cgroup. Fix: see the error",
       );

@@ -191,7 +191,7 @@ export async function createMemshed(options: MemshedOptions = {}): Promise<Memsh
     statuses.push(status);
     if (status.state === 'running') running.push(source);
   }
-  if (running.length === 0 && statuses.some(isSkipped)) {
+  if (running.length === 0 && statuses.some(isSkippedSource)) {
     const error = nothingRunningError(statuses);
     logger.error(error.message);
     monitor.reportError(error, { standing: true });
@@ -301,8 +301,11 @@ function isSource(spec: SourceSpec | PressureSource): spec is PressureSource {
   return typeof (spec as PressureSource).start === 'function';
 }
 
-/** An optional source that was unavailable here: skipped, without an error. */
-function isSkipped(status: SourceStatus): boolean {
+/**
+ * Whether a source was skipped: optional, and unavailable here (not an error; its `availability`
+ * says why). Status lines and metrics show it as skipped rather than as an outage.
+ */
+export function isSkippedSource(status: SourceStatus): boolean {
   return status.optional && status.state === 'unavailable' && status.error === undefined;
 }
 

@@ -1,5 +1,6 @@
 import {
   MemshedError,
+  isSkippedSource,
   PRESSURE_LEVELS,
   PRESSURE_STATES,
   levelIndex,
@@ -145,7 +146,7 @@ export function mountMetrics(memshed: MetricsSource, options: MountMetricsOption
       for (const source of memshed.sources ?? []) {
         // An optional source unavailable here was skipped on purpose: a 0 would look like an outage
         // to `memshed_source_available == 0` alerts on every machine of the other kind.
-        if (source.optional && source.state === 'unavailable' && !source.error) continue;
+        if (isSkippedSource(source)) continue;
         this.set({ source: source.id }, source.state === 'running' ? 1 : 0);
       }
     },

@@ -2,6 +2,7 @@ import {
   consoleLogger,
   formatBytes,
   formatDuration,
+  isSkippedSource,
   parseDuration,
   silentLogger,
   type ActionRunRecord,
@@ -60,8 +61,9 @@ export async function run(options: RunOptions, io: CliIo): Promise<ExitCode> {
     logger: options.verbose ? consoleLogger('debug') : silentLogger,
   });
   const dryRun = options.dryRun || loaded.dryRun;
-  log.started(loaded, memshed, dryRun);
-  if (!memshed.sources.some((status) => status.state === 'running')) {
+  const watching = memshed.sources.some((status) => status.state === 'running');
+  log.started(loaded, memshed, dryRun, watching);
+  if (!watching) {
     // The sources' own errors are in their status lines; what errors$ holds besides them is why
     // nothing runs when the sources were optional and skipped.
     const shown = new Set(memshed.sources.map((status) => status.error));
@@ -117,11 +119,12 @@ class DecisionLog {
     private readonly json: boolean,
   ) {}
 
-  started(config: LoadedConfig, memshed: ConfiguredMemshed, dryRun: boolean): void {
+  /** The sources, then the start line; `watching`: some source runs (else the command ends at once). */
+  started(config: LoadedConfig, memshed: ConfiguredMemshed, dryRun: boolean, watching: boolean): void {
     for (const status of memshed.sources) {
       const { availability } = status;
       // An optional source that is unavailable here was skipped: no error, only why.
-      const skipped = status.state === 'unavailable' && status.error === undefined;
+      const skipped = isSkippedSource(status);
       const detail =
         status.state === 'running'
           ? availability.available
@@ -144,8 +147,7 @@ class DecisionLog {
       );
     }
     const policies = config.policies.map((policy) => policy.name);
-    // Without a running source the command ends at once (below): no stop signal to wait for.
-    const watching = memshed.sources.some((status) => status.state === 'running');
+    // Without a running source the command ends at once: no stop signal to wait for.
     this.emit(
       { type: 'started', config: config.file, policies, dryRun },
       `running ${config.file}: ${policies.length} ${policies.length === 1 ? 'policy' : 'policies'}${policies.length ? ` (${policies.join(', ')})` : ''}${dryRun ? ', dry run' : ''}${watching ? '; SIGINT or SIGTERM to stop' : ''}`,
